@@ -1,0 +1,1 @@
+"""Services that consume the alerts and events: notifier, cases, analytics."""

@@ -1,0 +1,79 @@
+"""`safetynet ingest FEED FILE...` and `safetynet simulate --out DIR`. Never prints a raw ID or name."""
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from schemas.envelope import FEEDS
+from schemas.settings import load_settings
+
+config_option = click.option(
+    "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML settings file (else env SAFETYNET_* and SAFETYNET_CONFIG).",
+)
+
+
+@click.command()
+@click.argument("feed", type=click.Choice(FEEDS))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@config_option
+@click.option("--quiet", is_flag=True, help="No progress line.")
+def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool) -> None:
+    """Validate department FILES of FEED and publish them; bad rows go to the dead-letter report.
+
+    Exit status is non-zero only when nothing at all could be read.
+    """
+    from producers.publish import ingest_files
+
+    settings = load_settings(config)
+    started = time.monotonic()
+    summary = asyncio.run(ingest_files(settings, feed, files, progress=None if quiet else _progress))
+    if not quiet:
+        click.echo("", err=True)
+    click.echo(summary_table(summary, time.monotonic() - started))
+    if summary.dead_lettered:
+        click.echo(f"dead letters: {settings.data_dir / 'dead-letters'} (file, line, column, reason)")
+    if summary.nothing_readable:
+        raise SystemExit(1)
+
+
+def _progress(file: str, rows: int) -> None:
+    click.echo(f"\r{file}: {rows:,} rows", nl=False, err=True)
+
+
+def summary_table(summary, seconds: float) -> str:
+    """The summary as an aligned two-column table."""
+    lines = [("rows read", f"{summary.rows_read:,}"), ("published", f"{summary.published:,}"),
+             ("dead-lettered", f"{summary.dead_lettered:,}")]
+    lines += [(f"  {reason}", f"{n:,}") for reason, n in summary.dead_lettered_by_reason.items()]
+    lines += [(f"extra column {name!r}", f"{n} file(s)") for name, n in summary.extra_columns.items()]
+    lines += [(f"unreadable {name}", why) for name, why in summary.files_unreadable.items()]
+    lines += [("identity records", f"{summary.vault_records:,}"), ("seconds", f"{seconds:.1f}")]
+    width = max(len(k) for k, _ in lines)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in lines)
+
+
+@click.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory for the CSV files.")
+@click.option("--scale", default=1.0, show_default=True, help="1.0 ≈ 130,000 monitored people.")
+@click.option("--seed", default=1, show_default=True)
+@click.option("--start", default="2025-01-01", show_default=True, help="First day of the simulated year.")
+@click.option("--days", default=365, show_default=True)
+def simulate(out: Path, scale: float, seed: int, start: str, days: int) -> None:
+    """Write a synthetic city's department exports, with planted cases for every rule."""
+    from producers.simulate import simulate as run
+
+    started = time.monotonic()
+    counts = run(out, scale, seed, date.fromisoformat(start), days)
+    for feed, n in counts.items():
+        click.echo(f"{feed:<11} {n:>9,} rows")
+    click.echo(f"written to {out} in {time.monotonic() - started:.1f} s (planted cases: {out / 'planted.jsonl'})")
+
+
+if __name__ == "__main__":
+    sys.exit(ingest())

@@ -1,0 +1,69 @@
+"""The identity vault: who a `person_key` is, sealed with AES-256-GCM on a compacted topic.
+
+Only the case tracker, behind authorisation, opens these records. Wire format of one value:
+
+    b"SV1" | key id (4 bytes: SHA-256(key)[:4]) | nonce (12 bytes) | AES-GCM(ciphertext + tag)
+
+The header (format + key id) is authenticated as associated data. The key id lets a reader pick
+the right key while keys rotate (see VAULT.md).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Iterable
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.envelope import PERSON_KEY
+from schemas.settings import Settings
+
+MAGIC = b"SV1"
+TOPIC = "identity-vault"
+
+
+class IdentityRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    person_key: str = Field(pattern=PERSON_KEY)
+    id_number: str
+    name: str
+    phone: str | None = None
+
+
+def key_id(key: bytes) -> bytes:
+    return hashlib.sha256(key).digest()[:4]
+
+
+def vault_keys(settings: Settings) -> list[bytes]:
+    """`vault_key` is one base64 key, or several separated by commas: the first seals, all open."""
+    keys = [base64.b64decode(part.strip()) for part in settings.vault_key.get_secret_value().split(",") if part.strip()]
+    if not keys or any(len(k) != 32 for k in keys):
+        raise VaultError("vault_key must be base64 of 32 bytes (comma-separated for rotation)")
+    return keys
+
+
+def seal(record: IdentityRecord, key: bytes) -> bytes:
+    header = MAGIC + key_id(key)
+    nonce = os.urandom(12)
+    return header + nonce + AESGCM(key).encrypt(nonce, record.model_dump_json().encode(), header)
+
+
+def open_sealed(blob: bytes, keys: Iterable[bytes]) -> IdentityRecord:
+    """Decrypt with whichever key the header names; VaultError when none fits or the value was altered."""
+    if not blob.startswith(MAGIC) or len(blob) < 3 + 4 + 12 + 16:
+        raise VaultError("not a sealed identity record")
+    header, nonce, sealed = blob[:7], blob[7:19], blob[19:]
+    key = next((k for k in keys if key_id(k) == header[3:7]), None)
+    if key is None:
+        raise VaultError(f"no key for key id {header[3:7].hex()}")
+    try:
+        return IdentityRecord.model_validate_json(AESGCM(key).decrypt(nonce, sealed, header))
+    except InvalidTag:
+        raise VaultError("record failed authentication") from None
+
+
+class VaultError(ValueError):
+    """A sealed record that cannot be opened: wrong key, unknown key id, or tampered bytes."""

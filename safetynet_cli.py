@@ -1,0 +1,54 @@
+"""The `safetynet` command: one group per component, each defined in its own package."""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# subcommand name -> "module:attribute"; imported lazily so `safetynet --help` stays fast
+COMMANDS = {
+    "stack": "infra.cli:stack",
+    "ingest": "producers.cli:ingest",
+    "simulate": "producers.cli:simulate",
+    "intake": "producers.cli:intake",
+    "worker": "streams.cli:worker",
+    "replay": "streams.cli:replay",
+    "alerts": "streams.cli:alerts",
+    "bench": "streams.cli:bench",
+    "notifier": "consumers.cli:notifier",
+    "cases": "consumers.cli:cases",
+    "analytics": "consumers.cli:analytics",
+    "sql": "consumers.cli:sql",
+    "demo": "infra.cli:demo",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            return _unavailable(name, exc)
+
+
+def _unavailable(name: str, exc: Exception) -> click.Command:
+    def fail() -> None:
+        raise click.ClickException(f"command {name!r} is not available: {exc}")
+
+    return click.Command(name, callback=fail, help=f"(unavailable: {exc})")
+
+
+@click.group(cls=LazyGroup)
+def main() -> None:
+    """safetynet: find people in hardship early, stop payments that should stop."""
+
+
+if __name__ == "__main__":
+    main()

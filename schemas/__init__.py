@@ -1,0 +1,1 @@
+"""Pydantic models shared by every hop: feed rows, envelopes, alerts, cases, settings."""

@@ -1,0 +1,124 @@
+"""The one shape every department change takes on Kafka.
+
+Money is carried in integer fen (cents) so sums and thresholds are exact. Nothing here holds a
+raw ID number, name or phone: people are `person_key` (HMAC) and `masked_id` (first 6 + last 4).
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+PERSON_KEY = r"^[0-9a-f]{64}$"
+MASKED_ID = r"^\d{6}\*{8}\d{3}[\dX]$"
+
+FeedName = Literal["roster", "medical", "disability", "funeral", "education", "employment", "disaster"]
+FEEDS: tuple[str, ...] = ("roster", "medical", "disability", "funeral", "education", "employment", "disaster")
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RosterChange(Event):
+    kind: Literal["roster"] = "roster"
+    household_id: str = Field(min_length=1, max_length=64)
+    relation: str = Field(default="", max_length=32)
+    township_code: str = Field(pattern=r"^\d{9}$")
+    category: Literal["低保", "特困", "低保边缘", "支出型困难", "防返贫监测"]
+    status: Literal["在保", "退出"]
+    household_size: int = Field(ge=1, le=100)
+    household_income_fen: int = Field(ge=0)
+    monthly_benefit_fen: int = Field(ge=0)
+    basis_disability: bool  # 认定依据 contains 残疾; the free text itself is not carried
+    disability_grade: int | None = Field(default=None, ge=1, le=4)
+
+
+class MedicalClaim(Event):
+    kind: Literal["medical"] = "medical"
+    settlement_id: str = Field(min_length=1, max_length=64)
+    visit_type: Literal["门诊", "住院", "门特"]
+    total_fen: int
+    fund_fen: int
+    out_of_pocket_fen: int
+    provider: str = Field(default="", max_length=128)
+    is_reversal: bool = False
+
+
+class DisabilityCertificate(Event):
+    kind: Literal["disability"] = "disability"
+    certificate_ref: str = Field(min_length=1, max_length=64)  # 残疾人证号, tokenised when it embeds an ID
+    category: Literal["视力", "听力", "言语", "肢体", "智力", "精神", "多重"]
+    grade: int = Field(ge=1, le=4)
+    action: Literal["新办", "换领", "等级变更", "注销"]
+
+
+class FuneralRecord(Event):
+    kind: Literal["funeral"] = "funeral"
+    record_no: str = Field(min_length=1, max_length=64)
+    died_on: date
+    cremated_on: date | None = None
+    facility: str = Field(default="", max_length=128)
+
+
+class EducationAid(Event):
+    """Keyed by the guardian (whose roster status decides); the student is the alert's subject."""
+
+    kind: Literal["education"] = "education"
+    student_ref: str = Field(min_length=1, max_length=64)  # 学籍号, tokenised when it embeds an ID
+    student_key: str = Field(pattern=PERSON_KEY)
+    student_masked_id: str = Field(pattern=MASKED_ID)
+    stage: Literal["学前", "小学", "初中", "高中", "中职", "高职", "本科"]
+    school_year: str = Field(pattern=r"^\d{4}-\d{4}$")
+    tuition_fen: int = Field(ge=0)
+    boarding_fen: int = Field(ge=0)
+    aid_fen: int = Field(ge=0)
+
+    @property
+    def net_cost_fen(self) -> int:
+        return self.tuition_fen + self.boarding_fen - self.aid_fen
+
+
+class EmploymentChange(Event):
+    kind: Literal["employment"] = "employment"
+    action: Literal["失业登记", "就业登记"]
+    employer: str = Field(default="", max_length=128)
+
+
+class DisasterLoss(Event):
+    kind: Literal["disaster"] = "disaster"
+    township_code: str = Field(pattern=r"^\d{9}$")
+    hazard: str = Field(default="", max_length=64)
+    loss_fen: int = Field(ge=0)
+
+
+Payload = Annotated[
+    RosterChange | MedicalClaim | DisabilityCertificate | FuneralRecord | EducationAid | EmploymentChange | DisasterLoss,
+    Field(discriminator="kind"),
+]
+
+
+class Envelope(Event):
+    schema_version: Literal[1] = 1
+    event_id: str = Field(min_length=16, max_length=64)  # hash of the feed's natural key: re-exports collapse
+    feed: FeedName
+    source_key: str = Field(max_length=200)  # the natural key, PII-free (IDs inside are tokenised)
+    event_time: date  # the date in the row: rules run on event time
+    ingested_at: AwareDatetime
+    person_key: str = Field(pattern=PERSON_KEY)
+    masked_id: str = Field(pattern=MASKED_ID)
+    household_id: str | None = None
+    township_code: str | None = Field(default=None, pattern=r"^\d{9}$")
+    payload: Payload
+
+
+class DeadLetter(Event):
+    """A row we could not take, with where it was and why. Never carries the row's identity."""
+
+    feed: str
+    file: str
+    line: int
+    column: str | None = None
+    reason: str
+    at: AwareDatetime

@@ -1,0 +1,152 @@
+"""The faust pipeline, wired in one place.
+
+    feed.<name>  (Envelope, key person_key)
+      -> judge_people        table people_by_key: {"m", "recs": {event_id: record}, "raised"}
+           -> alerts         (AlertNotice, key alert_id)        person rules
+           -> household-members (snapshot JSON, key household_id)
+      -> judge_households    table households_by_id: {"members": {person_key: snapshot}, "raised"}
+           -> alerts                                            household rules
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import faust
+
+from schemas.alerts import Alert, AlertNotice
+from schemas.codec import PydanticCodec
+from schemas.envelope import FEEDS, Envelope
+from schemas.settings import Settings
+from streams import metrics
+from streams.config import RulesConfig
+from streams.firing import Firing
+from streams.household_rules import HOUSEHOLD_FEEDS, households_of, judge_household, member_snapshot
+from streams.person_rules import judge_person
+from streams.records import prune, to_record
+from streams.standing import Changes, apply, diff
+
+log = logging.getLogger(__name__)
+
+KEEP_DAYS = 2 * 365  # records older than this (before the subject's newest) are pruned
+FROZEN_DAYS = KEEP_DAYS - 365 - 90  # alerts older than this can no longer be re-judged
+
+
+@dataclass
+class Pipeline:
+    app: faust.App
+    feeds_topic: faust.TopicT
+    members_topic: faust.TopicT
+    alerts_topic: faust.TopicT
+    dead_letters_topic: faust.TopicT
+    people: faust.Table
+    households: faust.Table
+    judge_people: faust.types.AgentT
+    judge_households: faust.types.AgentT
+
+
+def app_id(settings: Settings) -> str:
+    return f"{settings.topic_prefix}safetynet-streams".replace(".", "-")
+
+
+def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
+    app = faust.App(
+        app_id(settings),
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store=settings.store,
+        datadir=str(settings.data_dir / "faust"),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=1,
+        broker_session_timeout=settings.broker_session_timeout,
+        broker_rebalance_timeout=settings.broker_rebalance_timeout,
+        broker_heartbeat_interval=1.0,
+        broker_commit_interval=0.5,
+        consumer_auto_offset_reset="earliest",
+        table_standby_replicas=0,
+        web_enabled=False,
+    )
+    envelope_codec, notice_codec = PydanticCodec(Envelope), PydanticCodec(AlertNotice)
+    feeds_topic = app.topic(*(settings.topic(f"feed.{f}") for f in FEEDS), key_serializer="raw", value_serializer=envelope_codec)
+    members_topic = app.topic(settings.topic("household-members"), key_serializer="raw", value_serializer="json")
+    alerts_topic = app.topic(settings.topic("alerts"), key_serializer="raw", value_serializer=notice_codec)
+    dead_letters_topic = app.topic(settings.topic("dead-letters"), key_serializer="raw", value_serializer="json")
+    people = app.Table("people-by-key", default=dict)
+    households = app.Table("households-by-id", default=dict)
+
+    async def publish(changes: Changes) -> dict[str, dict]:
+        """Send raised and withdrawn alerts; wait for the broker's ack before state records them."""
+        sent, now = {}, datetime.now(timezone.utc)
+        for firing in changes.raise_:
+            alert = firing.to_alert(rules.version, now)
+            sent[alert.alert_id] = alert.model_dump(mode="json")
+            await (await alerts_topic.send(key=alert.alert_id.encode(), value=AlertNotice(action="raised", alert=alert)))
+            metrics.ALERTS.labels(alert.rule, alert.severity, alert.township_code or "").inc()
+        for alert_json in changes.withdraw:
+            alert = Alert.model_validate(alert_json)
+            await (await alerts_topic.send(key=alert.alert_id.encode(), value=AlertNotice(action="withdrawn", alert=alert)))
+            metrics.WITHDRAWN.labels(alert.rule).inc()
+        return sent
+
+    async def settle(raised: dict, firings: list[Firing], newest: str) -> dict:
+        horizon = (date.fromisoformat(newest) - timedelta(days=FROZEN_DAYS)).isoformat()
+        changes = diff(raised, firings, frozen_before=horizon)
+        if not changes.raise_ and not changes.withdraw:
+            return raised
+        sent = await publish(changes)
+        return apply(raised, changes, sent, horizon=(date.fromisoformat(newest) - timedelta(days=KEEP_DAYS)).isoformat())
+
+    async def dead_letter(event: Envelope | None, exc: Exception, stage: str) -> None:
+        log.exception("%s: could not judge event %s", stage, getattr(event, "event_id", "?"))
+        metrics.DEAD_LETTERS.labels(stage, type(exc).__name__).inc()
+        await dead_letters_topic.send(value={"stage": stage, "event_id": getattr(event, "event_id", None),
+                                            "reason": f"{type(exc).__name__}: {exc}"[:500],
+                                            "at": datetime.now(timezone.utc).isoformat()})
+
+    @app.agent(feeds_topic, name="judge-people")
+    async def judge_people(events):
+        """Keep each person's records; raise person rules; forward household snapshots."""
+        async for event in events:
+            started = time.perf_counter()
+            try:
+                await judge_one_person(event)
+            except Exception as exc:  # one bad event must not stop the stream
+                await dead_letter(event, exc, "people")
+            metrics.observe(event.feed, started, event.event_time)
+
+    async def judge_one_person(event: Envelope) -> None:
+        state = people[event.person_key] or {"m": event.masked_id, "recs": {}, "raised": {}, "newest": "0000"}
+        recs = dict(state["recs"])
+        recs[event.event_id] = to_record(event)
+        newest = max(state["newest"], event.event_time.isoformat())
+        recs = prune(recs, date.fromisoformat(newest), KEEP_DAYS)
+        records = list(recs.values())
+        firings = judge_person(event.person_key, state["m"], records, rules)
+        raised = await settle(state["raised"], firings, newest)
+        if event.feed in HOUSEHOLD_FEEDS:
+            snapshot = member_snapshot(state["m"], records)
+            for household_id in sorted(households_of(records)):
+                await members_topic.send(key=household_id.encode(), value={"h": household_id, "p": event.person_key, "s": snapshot, "newest": newest})
+        people[event.person_key] = {"m": state["m"], "recs": recs, "raised": raised, "newest": newest}
+
+    @app.agent(members_topic, name="judge-households")
+    async def judge_households(snapshots):
+        """Keep each household's member snapshots; raise household rules."""
+        async for snap in snapshots:
+            try:
+                await judge_one_household(snap)
+            except Exception as exc:
+                await dead_letter(None, exc, "households")
+
+    async def judge_one_household(snap: dict) -> None:
+        state = households[snap["h"]] or {"members": {}, "raised": {}, "newest": "0000"}
+        members = dict(state["members"])
+        members[snap["p"]] = snap["s"]
+        newest = max(state["newest"], snap["newest"])
+        firings = judge_household(snap["h"], members, rules)
+        raised = await settle(state["raised"], firings, newest)
+        households[snap["h"]] = {"members": members, "raised": raised, "newest": newest}
+
+    return Pipeline(app, feeds_topic, members_topic, alerts_topic, dead_letters_topic,
+                    people, households, judge_people, judge_households)

@@ -1,0 +1,95 @@
+"""`safetynet worker | replay | alerts | bench`: the stream processors' commands (spec section 5)."""
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from schemas.settings import load_settings
+
+settings_option = click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                               help="YAML settings file (else env SAFETYNET_*).")
+
+
+@click.command()
+@settings_option
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rules file (thresholds); default streams/rules.yaml.")
+@click.option("--loglevel", default="warning", show_default=True)
+def worker(settings_file: Path | None, rules_file: Path | None, loglevel: str) -> None:
+    """Run one faust worker; more workers on the same settings split the partitions."""
+    from streams.worker import run
+
+    overrides = {"rules_file": rules_file} if rules_file else {}
+    run(load_settings(settings_file, **overrides), loglevel=loglevel)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--config", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rules file with the thresholds to back-test (shape of streams/rules.yaml).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write alerts here (default: stdout).")
+@click.option("--workers", default=1, show_default=True, help="Faust worker processes to run.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Give up after this many seconds.")
+@settings_option
+def replay(directory: Path, rules_file: Path | None, out: Path | None, workers: int, timeout: float,
+           settings_file: Path | None) -> None:
+    """Run every <feed>*.csv in DIRECTORY through the real pipeline; write the alerts as JSON lines."""
+    from infra.stack import ensure_running
+    from streams import replay as replaying
+    from streams.config import load_rules
+    from streams.export import to_line
+
+    try:
+        load_rules(rules_file)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(f"rules file: {exc}") from None
+    settings = load_settings(settings_file)
+    if ensure_running(settings):
+        click.echo("started the local stack (safetynet stack down stops it)", err=True)
+    try:
+        result = replaying.run(directory, settings, rules_file, workers=workers, timeout=timeout)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    lines = "".join(to_line(a) + "\n" for a in result.alerts)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(lines, encoding="utf-8")
+    else:
+        sys.stdout.write(lines)
+    dead = sum(result.dead_letters.values())
+    click.echo(f"replay: {result.rows_read} rows read, {result.published} published, {dead} dead-lettered, "
+               f"{len(result.alerts)} alerts in {result.seconds['total']:.1f} s", err=True)
+    for reason, n in sorted(result.dead_letters.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  dead letter x{n}: {reason}", err=True)
+
+
+@click.command()
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Alerts with event_time on or after this date.")
+@click.option("--rule", help="Only this rule.")
+@click.option("--township", help="Only this township (or county prefix).")
+@settings_option
+def alerts(since, rule: str | None, township: str | None, settings_file: Path | None) -> None:
+    """Export the standing alerts of the live pipeline as JSON lines (spec section 4)."""
+    from streams.export import fold, read_notices, select, to_line
+
+    settings = load_settings(settings_file)
+    standing = fold(asyncio.run(read_notices(settings)))
+    chosen = select(standing, since=since.date() if since else None, rule=rule, township=township)
+    for alert in chosen:
+        click.echo(to_line(alert))
+
+
+@click.command()
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write figures as JSON.")
+@click.option("--events", default=200_000, show_default=True, help="Events for the throughput runs.")
+@click.option("--replay-events", default=1_000_000, show_default=True, help="Events for the replay timing.")
+@settings_option
+def bench(json_out: Path | None, events: int, replay_events: int, settings_file: Path | None) -> None:
+    """Measure raw consume vs pipeline rate, latency, replay time and memory, in one run."""
+    from streams.bench import main as run_bench
+
+    run_bench(load_settings(settings_file), events=events, replay_events=replay_events, json_out=json_out)

@@ -1,0 +1,54 @@
+"""Read the alerts topic and fold notices into the alerts that stand (spec section 4 lines)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas.alerts import Alert, AlertNotice
+from schemas.settings import Settings
+from streams.topics import partitions
+
+
+def fold(notices: Iterable[AlertNotice]) -> list[Alert]:
+    """Last notice per alert_id wins: raised stands, withdrawn does not. Sorted for stable output."""
+    standing: dict[str, Alert | None] = {}
+    for notice in notices:
+        standing[notice.alert.alert_id] = notice.alert if notice.action == "raised" else None
+    alerts = [a for a in standing.values() if a is not None]
+    return sorted(alerts, key=lambda a: (a.event_time, a.rule, a.subject, a.alert_id))
+
+
+def select(alerts: Iterable[Alert], since: date | None = None, rule: str | None = None,
+           township: str | None = None) -> list[Alert]:
+    return [a for a in alerts
+            if (since is None or a.event_time >= since) and (rule is None or a.rule == rule)
+            and (township is None or (a.township_code or "").startswith(township))]
+
+
+async def read_notices(settings: Settings) -> list[AlertNotice]:
+    """Every notice on the alerts topic up to its current end."""
+    topic = settings.topic("alerts")
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or await partitions(consumer, topic))]
+        if not parts:
+            return []
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        notices: list[AlertNotice] = []
+        while any(await consumer.position(tp) < end for tp, end in ends.items()):
+            batch = await consumer.getmany(*parts, timeout_ms=500)
+            for records in batch.values():
+                notices.extend(AlertNotice.model_validate_json(r.value) for r in records)
+        return notices
+    finally:
+        await consumer.stop()
+
+
+def to_line(alert: Alert) -> str:
+    return alert.model_dump_json()

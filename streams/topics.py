@@ -1,0 +1,93 @@
+"""Create, measure and delete the pipeline's topics; wait on consumer-group offsets."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from schemas.envelope import FEEDS
+from schemas.settings import Settings
+
+
+def feed_topics(settings: Settings) -> list[str]:
+    return [settings.topic(f"feed.{f}") for f in FEEDS]
+
+
+def pipeline_topics(settings: Settings) -> list[str]:
+    return [*feed_topics(settings), *(settings.topic(n) for n in ("household-members", "alerts", "dead-letters"))]
+
+
+async def create_topics(settings: Settings, names: Iterable[str], compacted: Iterable[str] = ()) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        compact = set(compacted)
+        new = [NewTopic(n, settings.topic_partitions, 1, topic_configs={"cleanup.policy": "compact"} if n in compact else {})
+               for n in names if n not in existing]
+        if new:
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+async def delete_topics(settings: Settings, prefix: str) -> None:
+    """Delete every topic whose name starts with `prefix` (a replay's own topics), and its groups."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()
+
+
+async def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or await partitions(consumer, t))]
+        return await consumer.end_offsets(parts) if parts else {}
+    finally:
+        await consumer.stop()
+
+
+async def partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public refresh
+    return consumer.partitions_for_topic(topic) or set()
+
+
+async def committed(settings: Settings, group: str) -> dict[TopicPartition, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+        return {tp: meta.offset for tp, meta in offsets.items()}
+    finally:
+        await admin.close()
+
+
+async def wait_consumed(settings: Settings, group: str, targets: dict[TopicPartition, int], *,
+                        timeout: float, alive: callable = lambda: True, poll: float = 0.2) -> None:
+    """Return once `group` has committed every target offset; raise on timeout or a dead worker."""
+    deadline = time.monotonic() + timeout
+    pending = {tp: end for tp, end in targets.items() if end > 0}
+    while pending:
+        done = await committed(settings, group)
+        pending = {tp: end for tp, end in pending.items() if done.get(tp, -1) < end}
+        if not pending:
+            return
+        if not alive():
+            raise RuntimeError("the stream worker exited before consuming its input")
+        if time.monotonic() > deadline:
+            lag = sum(end - max(done.get(tp, 0), 0) for tp, end in pending.items())
+            raise TimeoutError(f"group {group} still {lag} messages behind after {timeout:.0f} s")
+        await asyncio.sleep(poll)

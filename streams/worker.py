@@ -1,0 +1,46 @@
+"""Run one faust worker of the pipeline: `safetynet worker` or `python -m streams.worker`.
+
+Settings come from the environment (SAFETYNET_*), the rules from SAFETYNET_RULES_FILE or the
+default rules file. Start several on one topic prefix and they split the partitions.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+import faust
+from prometheus_client import start_http_server
+
+from schemas.settings import Settings, load_settings
+from streams.app import create_app
+from streams.config import load_rules
+from streams.topics import create_topics, pipeline_topics
+
+
+def run(settings: Settings, loglevel: str = "warning") -> None:
+    rules = load_rules(settings.rules_file)
+    pipeline = create_app(settings, rules)
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr="127.0.0.1")
+
+    @pipeline.app.on_before_configured.connect
+    def _quiet(app: faust.App, **_: object) -> None:
+        logging.getLogger("faust").setLevel(logging.WARNING)
+
+    @pipeline.app.task(on_leader=False)
+    async def _announce() -> None:
+        print(f"safetynet worker ready: rules {rules.version}, prefix {settings.topic_prefix!r}", flush=True)
+
+    import asyncio
+
+    asyncio.run(create_topics(settings, pipeline_topics(settings)))
+    worker = faust.Worker(pipeline.app, loglevel=loglevel, quiet=True)
+    worker.execute_from_commandline()
+
+
+def main() -> None:
+    run(load_settings(), loglevel=os.environ.get("SAFETYNET_LOGLEVEL", "warning"))
+
+
+if __name__ == "__main__":
+    main()
