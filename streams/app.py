@@ -97,12 +97,13 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         sent = await publish(changes)
         return apply(raised, changes, sent, horizon=(date.fromisoformat(newest) - timedelta(days=KEEP_DAYS)).isoformat())
 
-    async def dead_letter(event: Envelope | None, exc: Exception, stage: str) -> None:
-        log.exception("%s: could not judge event %s", stage, getattr(event, "event_id", "?"))
+    async def dead_letter(event: Envelope | dict, exc: Exception, stage: str) -> None:
+        """Keep the whole (PII-free) event with the reason, so it can be re-driven once fixed."""
+        body = event.model_dump(mode="json") if isinstance(event, Envelope) else event
+        log.exception("%s: could not judge event %s", stage, body.get("event_id") or body.get("h"))
         metrics.DEAD_LETTERS.labels(stage, type(exc).__name__).inc()
-        await dead_letters_topic.send(value={"stage": stage, "event_id": getattr(event, "event_id", None),
-                                            "reason": f"{type(exc).__name__}: {exc}"[:500],
-                                            "at": datetime.now(timezone.utc).isoformat()})
+        await dead_letters_topic.send(value={"stage": stage, "reason": f"{type(exc).__name__}: {exc}"[:500],
+                                            "event": body, "at": datetime.now(timezone.utc).isoformat()})
 
     @app.agent(feeds_topic, name="judge-people")
     async def judge_people(events):
@@ -137,7 +138,7 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
             try:
                 await judge_one_household(snap)
             except Exception as exc:
-                await dead_letter(None, exc, "households")
+                await dead_letter(snap, exc, "households")
 
     async def judge_one_household(snap: dict) -> None:
         state = households[snap["h"]] or {"members": {}, "raised": {}, "newest": "0000"}

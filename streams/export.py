@@ -41,7 +41,7 @@ async def read_notices(settings: Settings) -> list[AlertNotice]:
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)
         notices: list[AlertNotice] = []
-        while any(await consumer.position(tp) < end for tp, end in ends.items()):
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             batch = await consumer.getmany(*parts, timeout_ms=500)
             for records in batch.values():
                 notices.extend(AlertNotice.model_validate_json(r.value) for r in records)

@@ -1,0 +1,146 @@
+"""Decide, then evolve: pure rules for what may happen to a case, and how each event changes it.
+
+    open -> assigned -> visiting -> verified -> resolved -> closed
+
+A decision function looks at the current case and returns the next event (or raises
+InvalidTransition saying why not); `evolve` applies an event and never refuses a valid one.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from schemas.alerts import Evidence
+from schemas.cases import (
+    AnyCaseEvent,
+    Case,
+    CaseAssigned,
+    CaseEscalated,
+    CaseOpened,
+    CaseState,
+    CaseTransitioned,
+    EvidenceUpdated,
+    HistoryEntry,
+    IdentityRevealed,
+    Resolution,
+    SurveyRecorded,
+    Verdict,
+)
+
+NEXT: dict[CaseState, frozenset[CaseState]] = {
+    CaseState.open: frozenset({CaseState.assigned}),
+    CaseState.assigned: frozenset({CaseState.visiting}),
+    CaseState.visiting: frozenset({CaseState.verified}),
+    CaseState.verified: frozenset({CaseState.resolved}),
+    CaseState.resolved: frozenset({CaseState.closed}),
+    CaseState.closed: frozenset(),
+}
+
+
+# ---------------------------------------------------------------- decide
+
+
+def transition(case: Case, to: CaseState, *, actor: str, at: datetime, assignee: str | None = None,
+               resolution: Resolution | None = None, note: str = "") -> CaseAssigned | CaseTransitioned:
+    """The event that moves `case` to `to`; assigning names an assignee (the actor by default)."""
+    if to not in NEXT[case.state]:
+        raise InvalidTransition(f"{case.case_id}: {case.state} -> {to} is not allowed")
+    if to is CaseState.assigned:
+        return CaseAssigned(case_id=case.case_id, version=case.version + 1, actor=actor, at=at,
+                            assignee=assignee or actor)
+    if to is CaseState.verified and case.verdict is None:
+        raise InvalidTransition(f"{case.case_id}: record a field survey before verifying")
+    if to is CaseState.resolved:
+        _check_resolution(case, resolution)
+    return CaseTransitioned(case_id=case.case_id, version=case.version + 1, actor=actor, at=at, to_state=to,
+                            resolution=resolution if to is CaseState.resolved else None, note=note)
+
+
+def _check_resolution(case: Case, resolution: Resolution | None) -> None:
+    if resolution is None:
+        raise InvalidTransition(f"{case.case_id}: resolving needs a resolution")
+    if case.verdict == "dismissed" and resolution != "no_action":
+        raise InvalidTransition(f"{case.case_id}: a dismissed case can only be resolved with no_action")
+
+
+def record_survey(case: Case, *, visit_date: date, findings: str, verdict: Verdict, actor: str,
+                  at: datetime) -> SurveyRecorded:
+    """A survey belongs to the visit: only while the case is `visiting`."""
+    if case.state is not CaseState.visiting:
+        raise InvalidTransition(f"{case.case_id}: surveys are recorded while visiting, not {case.state}")
+    return SurveyRecorded(case_id=case.case_id, version=case.version + 1, actor=actor, at=at,
+                          visit_date=visit_date, findings=findings, verdict=verdict)
+
+
+def reveal(case: Case, *, reason: str, actor: str, at: datetime) -> IdentityRevealed:
+    return IdentityRevealed(case_id=case.case_id, version=case.version + 1, actor=actor, at=at, reason=reason)
+
+
+def update_evidence(case: Case, evidence: list[Evidence], *, severity: str | None, withdrawn: bool, actor: str,
+                    at: datetime) -> EvidenceUpdated | None:
+    """None when nothing changed: a re-delivered alert is a no-op."""
+    if evidence == case.evidence and severity == case.severity and withdrawn == case.withdrawn:
+        return None
+    return EvidenceUpdated(case_id=case.case_id, version=case.version + 1, actor=actor, at=at,
+                           evidence=evidence, severity=severity, withdrawn=withdrawn)
+
+
+# ---------------------------------------------------------------- evolve
+
+
+def evolve(case: Case | None, event: AnyCaseEvent) -> Case:
+    """The case after `event`. Raises StaleEvent when the event is not the case's next version."""
+    if isinstance(event, CaseOpened):
+        if case is not None:
+            raise StaleEvent(f"{event.case_id}: already opened")
+        return _opened(event)
+    if case is None or event.version != case.version + 1:
+        raise StaleEvent(f"{event.case_id}: v{event.version} does not follow v{case.version if case else 0}")
+    update = _changes(case, event)
+    history = [*case.history, HistoryEntry(version=event.version, type=event.type, actor=event.actor, at=event.at,
+                                           note=update.pop("_note", ""))]
+    return case.model_copy(update={**update, "version": event.version, "history": history})
+
+
+def _opened(event: CaseOpened) -> Case:
+    fields = event.model_dump(exclude={"type", "version", "actor", "at"})
+    entry = HistoryEntry(version=1, type=event.type, actor=event.actor, at=event.at, note=event.kind)
+    return Case(**fields, version=1, opened_at=event.at, history=[entry])
+
+
+def _changes(case: Case, event: AnyCaseEvent) -> dict:
+    match event:
+        case CaseAssigned():
+            return {"state": CaseState.assigned, "assignee": event.assignee, "_note": event.assignee}
+        case CaseTransitioned():
+            return {"state": event.to_state, "resolution": event.resolution or case.resolution,
+                    "_note": event.note or str(event.to_state)}
+        case SurveyRecorded():
+            return {"survey": event, "verdict": event.verdict, "_note": event.verdict}
+        case IdentityRevealed():
+            return {"_note": event.reason}
+        case EvidenceUpdated():
+            return {"evidence": event.evidence, "severity": event.severity, "withdrawn": event.withdrawn,
+                    "_note": "withdrawn" if event.withdrawn else "evidence updated"}
+        case CaseEscalated():
+            return {"escalated": True, "_note": f"overdue since {event.sla_due.isoformat()}"}
+    raise TypeError(f"unknown case event {type(event).__name__}")
+
+
+def replay(events: Iterable[AnyCaseEvent]) -> dict[str, Case]:
+    """Fold a log into cases. A stale event (two writers raced for one version) loses to the first."""
+    cases: dict[str, Case] = {}
+    for event in events:
+        try:
+            cases[event.case_id] = evolve(cases.get(event.case_id), event)
+        except StaleEvent:
+            continue
+    return cases
+
+
+class InvalidTransition(Exception):
+    """A transition the lifecycle forbids; the message says which and why."""
+
+
+class StaleEvent(Exception):
+    """An event whose version does not follow the case's: a duplicate or a lost race."""

@@ -1,0 +1,154 @@
+"""Cases: the state a caseworker sees, and the events it is folded from (the `case-events` topic).
+
+Every change to a case is one event with the next `version`; replaying a case's events in order
+through `consumers.cases.lifecycle.evolve` gives its state. Cases carry no names, phones or ID
+numbers: people are `person_key` / `masked_id`, and revealing who they are is itself an event.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.alerts import Evidence
+from schemas.envelope import MASKED_ID, PERSON_KEY
+
+
+class CaseState(StrEnum):
+    open = "open"
+    assigned = "assigned"
+    visiting = "visiting"
+    verified = "verified"
+    resolved = "resolved"
+    closed = "closed"
+
+
+Verdict = Literal["confirmed", "dismissed"]
+Resolution = Literal["assistance_granted", "benefit_stopped", "no_action"]
+CaseCategory = Literal["risk", "audit", "channel"]
+IDENTIFY_PERSON = "identify_person"  # the kind of a channel case whose person nobody could match
+
+
+def case_id_for_alert(alert_id: str) -> str:
+    """Deterministic, so a re-delivered alert lands on the case it already opened."""
+    return "CA" + hashlib.sha256(f"alert:{alert_id}".encode()).hexdigest()[:18]
+
+
+def case_id_for_request(request_id: str) -> str:
+    """Deterministic from the channel request; doubles as the application number people are given."""
+    return "CR" + hashlib.sha256(f"request:{request_id}".encode()).hexdigest()[:18]
+
+
+class CaseModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CaseEvent(CaseModel):
+    case_id: str = Field(min_length=1, max_length=64)
+    version: int = Field(ge=1)
+    actor: str = Field(min_length=1, max_length=64)
+    at: AwareDatetime
+
+
+class CaseOpened(CaseEvent):
+    type: Literal["opened"] = "opened"
+    kind: str = Field(min_length=1, max_length=64)  # alert rule name, channel name, or identify_person
+    category: CaseCategory
+    source_id: str  # alert_id or request_id
+    subject: str | None = Field(default=None, pattern=MASKED_ID)
+    person_key: str | None = Field(default=None, pattern=PERSON_KEY)
+    contact_key: str | None = Field(default=None, pattern=PERSON_KEY)
+    township_code: str | None = None
+    household_id: str | None = None
+    severity: str | None = None
+    summary: str = ""
+    evidence: list[Evidence] = []
+    sla_due: AwareDatetime
+
+
+class EvidenceUpdated(CaseEvent):
+    """The alert behind the case was raised again (new figures) or withdrawn by late data."""
+
+    type: Literal["evidence_updated"] = "evidence_updated"
+    evidence: list[Evidence]
+    severity: str | None = None
+    withdrawn: bool = False
+
+
+class CaseAssigned(CaseEvent):
+    type: Literal["assigned"] = "assigned"
+    assignee: str = Field(min_length=1, max_length=64)
+
+
+class CaseTransitioned(CaseEvent):
+    type: Literal["transitioned"] = "transitioned"
+    to_state: CaseState
+    resolution: Resolution | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class SurveyRecorded(CaseEvent):
+    type: Literal["survey_recorded"] = "survey_recorded"
+    visit_date: date
+    findings: str = Field(max_length=4000)
+    verdict: Verdict
+
+
+class IdentityRevealed(CaseEvent):
+    type: Literal["identity_revealed"] = "identity_revealed"
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CaseEscalated(CaseEvent):
+    type: Literal["escalated"] = "escalated"
+    sla_due: AwareDatetime
+    target_state: CaseState
+
+
+AnyCaseEvent = Annotated[
+    CaseOpened | EvidenceUpdated | CaseAssigned | CaseTransitioned | SurveyRecorded | IdentityRevealed | CaseEscalated,
+    Field(discriminator="type"),
+]
+
+
+class CaseEventRecord(CaseModel):
+    """The value on `case-events`: one wrapper so any event decodes with one model."""
+
+    event: AnyCaseEvent
+
+
+class HistoryEntry(CaseModel):
+    version: int
+    type: str
+    actor: str
+    at: AwareDatetime
+    note: str = ""
+
+
+class Case(CaseModel):
+    case_id: str
+    kind: str
+    category: CaseCategory
+    source_id: str
+    subject: str | None = None  # masked ID
+    person_key: str | None = None
+    contact_key: str | None = None
+    township_code: str | None = None
+    household_id: str | None = None
+    severity: str | None = None
+    summary: str = ""
+    state: CaseState = CaseState.open
+    version: int = 0
+    opened_at: AwareDatetime
+    sla_due: AwareDatetime
+    escalated: bool = False
+    withdrawn: bool = False
+    assignee: str | None = None
+    evidence: list[Evidence] = []
+    survey: SurveyRecorded | None = None
+    verdict: Verdict | None = None
+    resolution: Resolution | None = None
+    history: list[HistoryEntry] = []

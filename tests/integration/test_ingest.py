@@ -1,0 +1,142 @@
+"""Ingest a small simulated city into a real broker; then prove no raw ID or name reached Kafka."""
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import time
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from producers.publish import ingest_files, kafka_options
+from producers.simulate import HEADERS, simulate
+from producers.vault import open_sealed, vault_keys
+from schemas.envelope import FEEDS, DeadLetter, Envelope
+
+NON_PII = {"provider", "facility", "employer", "hazard", "category", "action", "stage", "visit_type", "basis",
+           "relation", "status"}
+
+
+async def ingest_city(settings, city: Path) -> dict:
+    return {feed: await ingest_files(settings, feed, [city / f"{feed}.csv"]) for feed in FEEDS}
+
+
+async def consume_all(settings, deadline: float = 60.0) -> dict[str, list]:
+    """Every record of every topic with this test's prefix, read up to the end offsets."""
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(**kafka_options(settings), enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        parts = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        if len(parts) < len(topics):
+            await consumer._client.force_metadata_update()
+            parts = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        records: dict[str, list] = {t: [] for t in topics}
+        stop = time.monotonic() + deadline
+        while any(await consumer.position(tp) < ends[tp] for tp in parts):
+            assert time.monotonic() < stop, "topics not consumed before the deadline"
+            for tp, batch in (await consumer.getmany(timeout_ms=500)).items():
+                records[tp.topic].extend(batch)
+        return records
+    finally:
+        await consumer.stop()
+
+
+def planted_bad_rows(city: Path) -> tuple[str, str]:
+    """Append two bad medical rows: one ID with a wrong check digit, one with bad money; return the PII used."""
+    rows = list(csv.reader((city / "medical.csv").read_text(encoding="gb18030").splitlines()))
+    good = rows[1]
+    bad_id = good[1][:17] + ("0" if good[1][17] != "0" else "1")
+    with (city / "medical.csv").open("a", encoding="gb18030", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["JSBAD1", bad_id, "欧阳无名", *good[3:]])
+        writer.writerow(["JSBAD2", good[1], good[2], good[3], good[4], "12.345", "1", "1", good[8]])
+    return bad_id, "欧阳无名"
+
+
+def input_pii(city: Path) -> tuple[set[str], set[str]]:
+    """ID numbers and names in the input files (names that also occur in non-PII text are left out)."""
+    from producers.reader import decode
+
+    ids, names, allowed = set(), set(), []
+    for feed in FEEDS:
+        rows = list(csv.reader(decode((city / f"{feed}.csv").read_bytes()).splitlines()))
+        module = __import__(f"producers.{feed}", fromlist=["COLUMNS"])
+        fields = [module.COLUMNS[h] for h in rows[0]]
+        for row in rows[1:]:
+            for f, cell in zip(fields, row):
+                if f.endswith("id_number"):
+                    ids.add(cell.upper())
+                elif f.endswith("name"):
+                    names.add(cell)
+                elif f in NON_PII:
+                    allowed.append(cell)
+    text = "\n".join(allowed)
+    return ids, {n for n in names if n not in text}
+
+
+async def test_ingest_small_city_and_no_pii_on_any_topic(settings, tmp_path):
+    settings = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    city = tmp_path / "city"
+    counts = simulate(city, scale=0.01, seed=11)
+    bad_id, bad_name = planted_bad_rows(city)
+
+    summaries = await ingest_city(settings, city)
+
+    assert summaries["medical"].rows_read == counts["medical"] + 2
+    assert summaries["medical"].dead_lettered == 2
+    for feed in FEEDS:
+        s = summaries[feed]
+        assert s.published == counts[feed] and not s.files_unreadable, feed
+    records = await consume_all(settings)
+    for feed in FEEDS:
+        values = records[settings.topic(f"feed.{feed}")]
+        assert len(values) == counts[feed]
+        envelope = Envelope.model_validate_json(values[0].value)
+        assert values[0].key == envelope.person_key.encode()
+    dead = [DeadLetter.model_validate_json(r.value) for r in records[settings.topic("dead-letters")]]
+    assert sorted(d.column for d in dead) == ["个人自付", "身份证号"]
+    report = list((tmp_path / "data" / "dead-letters").glob("medical-*.jsonl"))
+    assert len(report) == 1 and len(report[0].read_text().splitlines()) == 2
+
+    vault = records[settings.topic("identity-vault")]
+    opened = [open_sealed(r.value, vault_keys(settings)) for r in vault]
+    assert all(r.key == o.person_key.encode() for r, o in zip(vault, opened))
+
+    ids, names = input_pii(city)
+    assert {o.id_number for o in opened} <= ids and len(names) > 100
+    blobs = [(r.key or b"") + b"\x00" + (r.value or b"") for recs in records.values() for r in recs]
+    everything = b"\x01".join(blobs).decode("utf-8", errors="replace")
+    leaked_ids = [i for i in ids | {bad_id} if i in everything]
+    leaked_names = [n for n in names | {bad_name} if n in everything]
+    assert not leaked_ids, f"{len(leaked_ids)} ID numbers on Kafka"
+    assert not leaked_names, f"{len(leaked_names)} names on Kafka, e.g. {leaked_names[:3]}"
+
+
+async def test_re_ingest_is_idempotent_by_event_id(settings, tmp_path):
+    settings = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    simulate(tmp_path, scale=0.005, seed=3)
+    first = await ingest_files(settings, "medical", [tmp_path / "medical.csv"])
+    second = await ingest_files(settings, "medical", [tmp_path / "medical.csv"])
+    assert first.published == second.published
+    records = await consume_all(settings)
+    ids = [json.loads(r.value)["event_id"] for r in records[settings.topic("feed.medical")]]
+    assert len(ids) == 2 * first.published and len(set(ids)) == len(set(ids[: len(ids) // 2]))
+
+
+async def test_unreadable_file_is_reported_not_raised(settings, tmp_path):
+    settings = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    (tmp_path / "medical.csv").write_text("结算单号,姓名\nJS1,张三\n", encoding="utf-8")
+    summary = await ingest_files(settings, "medical", [tmp_path / "medical.csv"])
+    assert summary.nothing_readable and "个人自付" in summary.files_unreadable["medical.csv"]
