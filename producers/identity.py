@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import re
 from datetime import date
+from operator import mul
+from typing import NamedTuple
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"  # index = weighted sum mod 11
@@ -30,7 +32,7 @@ def normalise_id(raw: str) -> str:
 
 def check_char(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
-    return CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, WEIGHTS)) % 11]
+    return CHECK_CHARS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
 
 def birth_date(id_number: str) -> date:
@@ -63,13 +65,31 @@ def mask(id_number: str) -> str:
     return f"{id_number[:6]}********{id_number[-4:]}"
 
 
+class Identified(NamedTuple):
+    id_number: str  # normalised and valid
+    key: str  # person_key
+    masked: str
+
+
 class Pseudonymizer:
     """Keyed pseudonyms: the same ID always gives the same key, and nobody without the secret can invert it."""
 
     def __init__(self, secret: str | bytes, cache_size: int = 1_000_000) -> None:
         self._secret = secret.encode() if isinstance(secret, str) else secret
         self._cache: dict[str, str] = {}
+        self._people: dict[str, Identified] = {}
         self._cache_size = cache_size
+        self._today = date.today()
+
+    def identify(self, raw: str) -> Identified:
+        """Validate a raw ID cell and pseudonymise it; cached, since people recur in a file."""
+        found = self._people.get(raw)
+        if found is None:
+            id_number = validate(raw, self._today)
+            if len(self._people) >= self._cache_size:
+                self._people.clear()
+            found = self._people[raw] = Identified(id_number, self.key(id_number), mask(id_number))
+        return found
 
     def key(self, id_number: str) -> str:
         """64-hex HMAC-SHA256 of the (normalised) ID number."""

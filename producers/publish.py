@@ -10,15 +10,16 @@ Java client and aiokafka's default), which is several times faster than one `sen
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from aiokafka.partitioner import murmur2
 from pydantic import BaseModel, Field
 
 from producers.identity import Pseudonymizer
@@ -83,48 +84,96 @@ async def ensure_topics(settings: Settings, feeds: Iterable[str] = FEEDS) -> Non
             await admin.create_topics(topics)
         except TopicAlreadyExistsError:
             pass  # another ingest created them first
+        await _wait_for_leaders(admin, missing)
     finally:
         await admin.close()
 
 
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, topics: list[str], timeout: float = 15.0) -> None:
+    """New topics take a moment to elect leaders; producing before that only earns retries."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        described = await admin.describe_topics(topics)
+        if all(t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+               for t in described):
+            return
+        await asyncio.sleep(0.1)
+
+
 class BatchSender:
-    """Per-partition batches: append is a cheap sync call, a full batch is handed to the producer."""
+    """Per-partition batches: `append` is a cheap sync call; full batches wait in `ready` for `drain`."""
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self.producer = producer
         self.partitions: dict[str, list[int]] = {}
-        self.partition_of: dict[bytes, int] = {}
+        self.partition_of: dict[tuple[str, bytes], int] = {}
         self.batches: dict[tuple[str, int], object] = {}
+        self.ready: list[tuple[tuple[str, int], object]] = []
         self.futures: list[asyncio.Future] = []
 
-    async def add(self, topic: str, key: bytes, value: bytes) -> None:
-        partitions = self.partitions.get(topic)
-        if partitions is None:
-            partitions = self.partitions[topic] = sorted(await self.producer.partitions_for(topic))
-        partition = self.partition_of.get(key)
+    async def prepare(self, topic: str) -> None:
+        """Learn the topic's partitions once, before appending to it."""
+        if topic not in self.partitions:
+            self.partitions[topic] = sorted(await self.producer.partitions_for(topic))
+
+    def append(self, topic: str, key: bytes, value: bytes) -> bool:
+        """Add a record; True when a batch filled up and `drain` should be awaited."""
+        partition = self.partition_of.get((topic, key))
         if partition is None:
-            partition = self.partition_of[key] = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+            partitions = self.partitions[topic]
+            partition = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+            self.partition_of[(topic, key)] = partition
         tp = (topic, partition)
         batch = self.batches.get(tp)
         if batch is None:
             batch = self.batches[tp] = self.producer.create_batch()
+        if batch.append(key=key, value=value, timestamp=None) is not None:
+            return False
+        self.ready.append((tp, batch))
+        batch = self.batches[tp] = self.producer.create_batch()
         if batch.append(key=key, value=value, timestamp=None) is None:
-            await self._send(tp, batch)
-            batch = self.batches[tp] = self.producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                raise ValueError("record larger than a whole batch")
+            raise ValueError("record larger than a whole batch")
+        return True
 
-    async def _send(self, tp: tuple[str, int], batch) -> None:
-        batch.close()
-        self.futures.append(await self.producer.send_batch(batch, tp[0], partition=tp[1]))
+    async def drain(self) -> None:
+        """Hand the full batches to the producer (waits while the partition's previous batch is in flight)."""
+        ready, self.ready = self.ready, []
+        for (topic, partition), batch in ready:
+            batch.close()
+            self.futures.append(await self.producer.send_batch(batch, topic, partition=partition))
 
     async def flush(self) -> None:
         """Send what is left and wait until the broker has acknowledged everything."""
-        for tp, batch in list(self.batches.items()):
-            await self._send(tp, batch)
+        self.ready.extend(self.batches.items())
         self.batches.clear()
+        await self.drain()
         await asyncio.gather(*self.futures)
         self.futures.clear()
+
+
+def envelope_json(envelope: Envelope) -> bytes:
+    """The same bytes as `model_dump_json()`, about five times faster (orjson over the field dicts)."""
+    fields = envelope.__dict__
+    return orjson.dumps({**fields, "payload": fields["payload"].__dict__}, option=orjson.OPT_UTC_Z)
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 (the Java client's and aiokafka's default partitioner), a word at a time."""
+    m, length = 0x5BD1E995, len(data)
+    h = 0x9747B28C ^ length
+    for k in struct.unpack_from(f"<{length // 4}I", data):
+        k = (k * m) & 0xFFFFFFFF
+        k = ((k ^ (k >> 24)) * m) & 0xFFFFFFFF
+        h = ((h * m) & 0xFFFFFFFF) ^ k
+    tail, extra = length & ~3, length & 3
+    if extra:
+        if extra >= 3:
+            h ^= data[tail + 2] << 16
+        if extra >= 2:
+            h ^= data[tail + 1] << 8
+        h = ((h ^ data[tail]) * m) & 0xFFFFFFFF
+    h = ((h ^ (h >> 13)) * m) & 0xFFFFFFFF
+    return h ^ (h >> 15)
 
 
 def open_producer(settings: Settings) -> AIOKafkaProducer:
@@ -139,17 +188,23 @@ async def publish(sender: BatchSender, settings: Settings, feed: str, events: It
     outcomes: Counter = Counter()
     feed_topic, dead_topic = settings.topic(f"feed.{feed}"), settings.topic("dead-letters")
     dead_lines: list[bytes] = []
+    await sender.prepare(feed_topic)
+    await sender.prepare(dead_topic)
+    published = 0
     for n, event in enumerate(events, start=1):
-        value = event.model_dump_json().encode()
-        if isinstance(event, Envelope):
-            await sender.add(feed_topic, event.person_key.encode(), value)
-            outcomes["published"] += 1
+        if type(event) is Envelope:
+            full = sender.append(feed_topic, event.person_key.encode(), envelope_json(event))
+            published += 1
         else:
-            await sender.add(dead_topic, f"{feed}:{event.file}".encode(), value)
+            value = event.model_dump_json().encode()
+            full = sender.append(dead_topic, f"{feed}:{event.file}".encode(), value)
             dead_lines.append(value)
             outcomes["dead_lettered"] += 1
+        if full:
+            await sender.drain()
         if tick is not None and n % PROGRESS_EVERY == 0:
             tick()
+    outcomes["published"] = published
     if dead_lines:
         dead_log.parent.mkdir(parents=True, exist_ok=True)
         with dead_log.open("ab") as out:
@@ -189,8 +244,10 @@ async def ingest_files(settings: Settings, feed: str, paths: Iterable[Path], pro
             if progress:
                 progress(report.file, report.rows)
         vault_topic = settings.topic(VAULT_TOPIC)
+        await sender.prepare(vault_topic)
         for person_key, record in identities.items():
-            await sender.add(vault_topic, person_key.encode(), seal(record, vault_key))
+            if sender.append(vault_topic, person_key.encode(), seal(record, vault_key)):
+                await sender.drain()
         await sender.flush()
     summary.vault_records = len(identities)
     summary.dead_lettered_by_reason = dict(reasons.most_common())

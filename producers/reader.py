@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from operator import itemgetter
 from types import ModuleType
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from producers.identity import InvalidIdNumber, Pseudonymizer, mask, validate
+from producers.identity import Identified, InvalidIdNumber, Pseudonymizer
 from schemas.envelope import FEEDS, DeadLetter, Envelope
 
 _DIGITS = {ord("０") + d: ord("0") + d for d in range(10)}
@@ -34,6 +36,7 @@ _MONEY = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?")
 _DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?|(\d{4})(\d{2})(\d{2})")
 _GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _date_cache: dict[str, date] = {}
+M = TypeVar("M", bound=BaseModel)
 
 IdentitySink = Callable[[str, str, str, str | None], None]  # person_key, id_number, name, phone
 
@@ -42,6 +45,15 @@ IdentitySink = Callable[[str, str, str, str | None], None]  # person_key, id_num
 
 def parse_money(text: str, column: str) -> int:
     """Yuan with up to 2 decimals (`12,345.60`, `300元`, `-45.5`) → integer fen."""
+    neg = text[:1] == "-"
+    whole, _, cents = (text[1:] if neg else text).partition(".")
+    if whole.isascii() and whole.isdigit() and len(cents) <= 2 and (not cents or cents.isascii() and cents.isdigit()):
+        fen = int(whole) * 100 + (int(cents) * (10 if len(cents) == 1 else 1) if cents else 0)
+        return -fen if neg else fen
+    return _parse_money_slowly(text, column)
+
+
+def _parse_money_slowly(text: str, column: str) -> int:
     match = _PLAIN_MONEY.fullmatch(text)
     if match is None:
         cleaned = text.translate(_DIGITS).strip().removesuffix("元").strip().lstrip("¥￥").replace(",", "")
@@ -106,20 +118,12 @@ def one_of(row: dict[str, str], column: str, allowed: frozenset[str]) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
-    id_number: str
-    key: str
-    masked: str
-
-
-def person(row: dict[str, str], column: str, keys: Pseudonymizer) -> Person:
+def person(row: dict[str, str], column: str, keys: Pseudonymizer) -> Identified:
     """The validated ID in `column`, with its pseudonym and mask."""
     try:
-        id_number = validate(row.get(column, ""))
+        return keys.identify(row.get(column, ""))
     except InvalidIdNumber as exc:
         raise RowError(column, f"invalid ID number: {exc.reason}") from None
-    return Person(id_number, keys.key(id_number), mask(id_number))
 
 
 def township(row: dict[str, str], column: str) -> str:
@@ -138,6 +142,20 @@ def money_or_zero(row: dict[str, str], column: str) -> int:
 def text(row: dict[str, str], column: str, limit: int = 128) -> str:
     """Free text (an institution, an employer), cut to what the schema carries."""
     return row.get(column, "")[:limit]
+
+
+def build(model: type[M], **values: object) -> M:
+    """A model from values already checked, skipping validation: every field must be given.
+
+    Several times cheaper than `model_construct`; the busiest feed uses it, and its tests
+    round-trip the result through `model_validate_json`.
+    """
+    obj = model.__new__(model)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 def event_id(feed: str, *parts: str) -> str:
@@ -213,14 +231,19 @@ def read_feed(
 
 
 def _rows(rows, fields, header_of, module, feed, keys, ingested_at, report, on_identity):
-    picks = [(i, f) for i, f in enumerate(fields) if f]
+    idx = [i for i, f in enumerate(fields) if f]
+    names, width = [fields[i] for i in idx], max(idx) + 1
+    pick = itemgetter(*idx) if len(idx) > 1 else (lambda cells: (cells[idx[0]],))
     to_event, identities = module.to_event, module.IDENTITIES
+    named: set[str] = set()  # ID cells whose name was already handed to on_identity
+    strip = str.strip
     for line, cells in enumerate(rows, start=2):
-        if not cells or not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue
         report.rows += 1
-        n = len(cells)
-        row = {f: (cells[i].strip() if i < n else "") for i, f in picks}
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        row = dict(zip(names, map(strip, pick(cells))))
         try:
             envelope = to_event(row, keys, ingested_at)
         except RowError as exc:
@@ -230,16 +253,12 @@ def _rows(rows, fields, header_of, module, feed, keys, ingested_at, report, on_i
             yield _dead(report, feed, line, *_validation_reason(exc, header_of), ingested_at)
             continue
         if on_identity is not None:
-            _identities(row, identities, keys, on_identity)
+            for id_column, name_column in identities:
+                if row.get(name_column) and row[id_column] not in named:
+                    named.add(row[id_column])
+                    who = person(row, id_column, keys)
+                    on_identity(who.key, who.id_number, row[name_column], None)
         yield envelope
-
-
-def _identities(row: dict[str, str], identities, keys: Pseudonymizer, sink: IdentitySink) -> None:
-    for id_column, name_column in identities:
-        name = row.get(name_column, "")
-        if name:
-            id_number = validate(row[id_column])
-            sink(keys.key(id_number), id_number, name, None)
 
 
 def _validation_reason(exc: ValidationError, header_of: dict[str, str]) -> tuple[str | None, str]:

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import os
 from collections.abc import Iterable
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -45,10 +46,15 @@ def vault_keys(settings: Settings) -> list[bytes]:
     return keys
 
 
+@lru_cache(maxsize=8)
+def _cipher(key: bytes) -> tuple[bytes, AESGCM]:
+    return MAGIC + key_id(key), AESGCM(key)
+
+
 def seal(record: IdentityRecord, key: bytes) -> bytes:
-    header = MAGIC + key_id(key)
+    header, cipher = _cipher(key)
     nonce = os.urandom(12)
-    return header + nonce + AESGCM(key).encrypt(nonce, record.model_dump_json().encode(), header)
+    return header + nonce + cipher.encrypt(nonce, record.model_dump_json().encode(), header)
 
 
 def open_sealed(blob: bytes, keys: Iterable[bytes]) -> IdentityRecord:

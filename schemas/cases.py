@@ -42,6 +42,11 @@ def case_id_for_request(request_id: str) -> str:
     return "CR" + hashlib.sha256(f"request:{request_id}".encode()).hexdigest()[:18]
 
 
+def projection_key(topic_prefix: str, case_id: str) -> str:
+    """The Redis hash of one case in the tracker's projection (fields: json, state, township, version)."""
+    return f"{topic_prefix}cases:case:{case_id}"
+
+
 class CaseModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

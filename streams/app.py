@@ -30,8 +30,16 @@ from streams.standing import Changes, apply, diff
 
 log = logging.getLogger(__name__)
 
-KEEP_DAYS = 2 * 365  # records older than this (before the subject's newest) are pruned
-FROZEN_DAYS = KEEP_DAYS - 365 - 90  # alerts older than this can no longer be re-judged
+KEEP_DAYS = 2 * 365  # records this much older than the subject's newest are pruned
+
+
+def horizon(newest: str) -> str:
+    return (date.fromisoformat(newest) - timedelta(days=KEEP_DAYS)).isoformat()
+
+
+def reach_days(rules: RulesConfig) -> int:
+    """How far after its date a record can still change a judgement: its window, then a cooldown."""
+    return max(t.window_days + t.cooldown_days for t in [rules.defaults, *(rules.for_county(c) for c in rules.counties)])
 
 
 @dataclass
@@ -89,13 +97,13 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
             metrics.WITHDRAWN.labels(alert.rule).inc()
         return sent
 
-    async def settle(raised: dict, firings: list[Firing], newest: str) -> dict:
-        horizon = (date.fromisoformat(newest) - timedelta(days=FROZEN_DAYS)).isoformat()
-        changes = diff(raised, firings, frozen_before=horizon)
+    async def settle(raised: dict, firings: list[Firing], cut: str | None) -> dict:
+        changes = diff(raised, firings, frozen_before=cut or "0000-00-00")
         if not changes.raise_ and not changes.withdraw:
             return raised
         sent = await publish(changes)
-        return apply(raised, changes, sent, horizon=(date.fromisoformat(newest) - timedelta(days=KEEP_DAYS)).isoformat())
+        return apply(raised, changes, sent, horizon=(date.fromisoformat(cut) - timedelta(days=reach_days(rules))).isoformat()
+                     if cut else "0000-00-00")
 
     async def dead_letter(event: Envelope | dict, exc: Exception, stage: str) -> None:
         """Keep the whole (PII-free) event with the reason, so it can be re-driven once fixed."""
@@ -117,19 +125,22 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
             metrics.observe(event.feed, started, event.event_time)
 
     async def judge_one_person(event: Envelope) -> None:
-        state = people[event.person_key] or {"m": event.masked_id, "recs": {}, "raised": {}, "newest": "0000"}
+        state = people[event.person_key] or {"m": event.masked_id, "recs": {}, "raised": {}, "newest": "0000", "cut": None}
         recs = dict(state["recs"])
         recs[event.event_id] = to_record(event)
-        newest = max(state["newest"], event.event_time.isoformat())
-        recs = prune(recs, date.fromisoformat(newest), KEEP_DAYS)
+        newest, cut = max(state["newest"], event.event_time.isoformat()), state["cut"]
+        if min(r["d"] for r in recs.values()) < horizon(newest):
+            recs, frozen = prune(recs, horizon(newest), reach_days(rules))
+            cut = max(filter(None, (cut, frozen)), default=None)
         records = list(recs.values())
         firings = judge_person(event.person_key, state["m"], records, rules)
-        raised = await settle(state["raised"], firings, newest)
+        raised = await settle(state["raised"], firings, cut)
         if event.feed in HOUSEHOLD_FEEDS:
             snapshot = member_snapshot(state["m"], records)
             for household_id in sorted(households_of(records)):
-                await members_topic.send(key=household_id.encode(), value={"h": household_id, "p": event.person_key, "s": snapshot, "newest": newest})
-        people[event.person_key] = {"m": state["m"], "recs": recs, "raised": raised, "newest": newest}
+                await members_topic.send(key=household_id.encode(),
+                                         value={"h": household_id, "p": event.person_key, "s": snapshot, "cut": cut})
+        people[event.person_key] = {"m": state["m"], "recs": recs, "raised": raised, "newest": newest, "cut": cut}
 
     @app.agent(members_topic, name="judge-households")
     async def judge_households(snapshots):
@@ -141,13 +152,13 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
                 await dead_letter(snap, exc, "households")
 
     async def judge_one_household(snap: dict) -> None:
-        state = households[snap["h"]] or {"members": {}, "raised": {}, "newest": "0000"}
+        state = households[snap["h"]] or {"members": {}, "raised": {}, "cut": None}
         members = dict(state["members"])
         members[snap["p"]] = snap["s"]
-        newest = max(state["newest"], snap["newest"])
+        cut = max(filter(None, (state["cut"], snap["cut"])), default=None)
         firings = judge_household(snap["h"], members, rules)
-        raised = await settle(state["raised"], firings, newest)
-        households[snap["h"]] = {"members": members, "raised": raised, "newest": newest}
+        raised = await settle(state["raised"], firings, cut)
+        households[snap["h"]] = {"members": members, "raised": raised, "cut": cut}
 
     return Pipeline(app, feeds_topic, members_topic, alerts_topic, dead_letters_topic,
                     people, households, judge_people, judge_households)

@@ -54,19 +54,23 @@ def window_start(on: date, days: int) -> date:
     return on - timedelta(days=days - 1)
 
 
-def prune(records: dict[str, Record], newest: date, keep_days: int) -> dict[str, Record]:
-    """Forget what no rule can reach again; keep the last roster row before the horizon."""
-    horizon = (newest - timedelta(days=keep_days)).isoformat()
+def prune(records: dict[str, Record], horizon: str, reach_days: int) -> tuple[dict[str, Record], str | None]:
+    """Forget records dated before the horizon, but the last roster row before it.
+
+    Returns the kept records and the first day whose judgement no dropped record can touch any
+    more (None when nothing was dropped): alerts before that day are frozen.
+    """
     kept = {eid: r for eid, r in records.items() if r["d"] >= horizon}
     old_roster = [r for r in records.values() if r["f"] == "roster" and r["d"] < horizon]
     if old_roster:
         last = max(old_roster, key=order)
         kept[last["id"]] = last
-    if len(kept) == len(records):
-        return records
-    # a reversal must outlive its original; keep both if either is still inside
+    # a reversal must outlive its original; keep both while either is still inside
     live_sids = {r["sid"] for r in kept.values() if r["f"] == "medical"}
-    for eid, r in records.items():
-        if r["f"] == "medical" and r["sid"] in live_sids:
-            kept[eid] = r
-    return kept
+    kept.update({eid: r for eid, r in records.items() if r["f"] == "medical" and r["sid"] in live_sids})
+    dropped = [r for eid, r in records.items() if eid not in kept]
+    if not dropped:
+        return records, None
+    reach = [(day(r) + timedelta(days=reach_days)).isoformat() for r in dropped if r["f"] != "roster"]
+    reach += [last["d"] for r in dropped if r["f"] == "roster"]  # superseded rows only ever answered earlier days
+    return kept, max(reach)

@@ -21,7 +21,8 @@ from schemas.settings import Settings
 from streams.app import app_id
 from streams.config import load_rules
 from streams.export import fold, read_notices
-from streams.topics import create_topics, delete_topics, end_offsets, feed_topics, pipeline_topics, wait_consumed
+from streams.topics import (create_topics, delete_topics, end_offsets, feed_topics, pipeline_topics, wait_consumed,
+                            wait_group_stable)
 
 
 @dataclass
@@ -97,6 +98,10 @@ async def replay(directory: Path, settings: Settings, rules_file: Path | None = 
     await create_topics(settings, pipeline_topics(settings))
     procs = [start_worker(settings, rules_file, settings.data_dir / "logs" / f"replay-worker-{i}.log") for i in range(workers)]
     try:
+        # every worker joins before any input: a rebalance mid-input would let two workers judge one key
+        await wait_group_stable(settings, app_id(settings), workers, timeout=180,
+                                alive=lambda: all(p.poll() is None for p in procs))
+        result.seconds["workers_ready"] = time.perf_counter() - clock
         for feed, paths in inputs.items():
             summary = await ingest_files(settings, feed, paths)
             result.rows_read += summary.rows_read

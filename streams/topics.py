@@ -91,3 +91,30 @@ async def wait_consumed(settings: Settings, group: str, targets: dict[TopicParti
             lag = sum(end - max(done.get(tp, 0), 0) for tp, end in pending.items())
             raise TimeoutError(f"group {group} still {lag} messages behind after {timeout:.0f} s")
         await asyncio.sleep(poll)
+
+
+async def group_members(settings: Settings, group: str) -> tuple[str, int]:
+    """(state, member count) of a consumer group, e.g. ("Stable", 2)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        response = (await admin.describe_consumer_groups([group]))[0]
+        entry = response.to_object()["groups"][0]
+        return entry["state"], len(entry["members"])
+    finally:
+        await admin.close()
+
+
+async def wait_group_stable(settings: Settings, group: str, members: int, *, timeout: float,
+                            alive: callable = lambda: True, poll: float = 0.2) -> None:
+    """Wait until `members` workers have joined the group and it settled: no rebalance mid-input."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state, count = await group_members(settings, group)
+        if state == "Stable" and count == members:
+            return
+        if not alive():
+            raise RuntimeError("a stream worker exited while joining its group")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"group {group}: {count}/{members} workers, state {state} after {timeout:.0f} s")
+        await asyncio.sleep(poll)

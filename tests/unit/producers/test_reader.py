@@ -265,3 +265,9 @@ def test_empty_file_is_reported(tmp_path):
     (tmp_path / "medical.csv").write_bytes(b"")
     items, report = read(tmp_path / "medical.csv", "medical")
     assert isinstance(items[0], DeadLetter) and report.unreadable == "file is empty"
+
+
+def test_fast_built_medical_envelopes_are_valid(tmp_path):
+    reversal = medical_row(sid="G" + ALICE, day="2025-03-09", total="-5000", fund="-3765.50", oop="-1234.50")
+    for e in envelopes(read(write(tmp_path, "medical.csv", MEDICAL, [medical_row(), reversal]), "medical")[0]):
+        assert Envelope.model_validate_json(e.model_dump_json()) == e

@@ -137,3 +137,15 @@ def test_county_overrides_change_thresholds():
     assert person_alerts(f.roster(A, "2025-01-01"), f.claim(A, "2025-03-01", "JS1", 12000), rules=rules)
     assert rules.version != RULES.version
     assert rules.for_county("340404") == Thresholds()
+
+
+def test_prune_keeps_the_last_roster_row_and_freezes_only_what_dropped_records_reach():
+    from streams.records import prune
+
+    old_roster, new_roster = to_record(f.roster(A, "2020-01-01")), to_record(f.roster(A, "2022-01-01"))
+    old_claim, claim = to_record(f.claim(A, "2023-01-10", "JS1", 10)), to_record(f.claim(A, "2025-06-01", "JS2", 10))
+    records = {r["id"]: r for r in (old_roster, new_roster, old_claim, claim)}
+    kept, frozen = prune(records, "2023-06-01", reach_days=455)
+    assert set(kept) == {new_roster["id"], claim["id"]}
+    assert frozen == "2024-04-09"  # 2023-01-10 + 455 days
+    assert prune({r["id"]: r for r in (new_roster, claim)}, "2023-06-01", 455) == ({new_roster["id"]: new_roster, claim["id"]: claim}, None)

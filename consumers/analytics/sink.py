@@ -1,0 +1,221 @@
+"""Kafka -> ClickHouse: feeds, alerts, case events and notifications, in batches.
+
+    feed.<name> (Envelope JSON)        -> events            (figures only: no names, IDs, free text)
+    alerts (AlertNotice JSON)          -> alerts | alert_withdrawals
+    case-events (case transition JSON) -> case_events
+    notifications (notifier record)    -> notifications
+      buffer per table; flush at 10,000 rows or 1 s; commit offsets after the insert
+
+Rows are built by pure functions from the JSON dicts, picking named fields only: whatever a
+producer adds later never reaches ClickHouse by accident. Parsing uses orjson, not pydantic:
+the topics were validated by their producers, and the sink must keep up with replays.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from consumers.analytics import metrics
+from schemas.envelope import FEEDS
+from schemas.settings import Settings
+
+log = logging.getLogger(__name__)
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "events": ("feed", "event_id", "kind", "person_key", "household_id", "township_code", "event_time",
+               "ingested_at", "amount_fen", "attributes", "figures"),
+    "alerts": ("alert_id", "rule", "kind", "severity", "person_key", "household_id", "township_code", "event_time",
+               "triggered_at", "rule_version", "evidence_feeds", "top_figure"),
+    "alert_withdrawals": ("alert_id", "rule", "township_code", "withdrawn_at"),
+    "case_events": ("case_id", "version", "event_type", "to_state", "source", "alert_id", "rule", "person_key",
+                    "township_code", "actor", "at", "verdict", "monthly_benefit_stopped_fen"),
+    "notifications": ("notification_id", "group_name", "person_key", "township_code", "severity", "escalated",
+                      "rules", "alert_ids", "created_at", "delivered_at", "outcome"),
+}
+MAIN_FIGURE = {"roster": "monthly_benefit_fen", "medical": "out_of_pocket_fen", "disaster": "loss_fen"}
+ATTRIBUTES = ("category", "status", "relation", "visit_type", "action", "grade", "disability_grade", "stage",
+              "school_year", "hazard", "is_reversal", "basis_disability", "household_size")
+# ClickHouse parses the JSON itself (C++), which is what lets the sink keep up with a replay.
+INSERT_SETTINGS = {"date_time_input_format": "best_effort", "input_format_skip_unknown_fields": 0}
+Row = dict  # column -> JSON value; times stay ISO strings
+
+
+def event_row(e: dict) -> Row:
+    p = e["payload"]
+    figures = {k: v for k, v in p.items() if k.endswith("_fen") and type(v) is int}
+    if p["kind"] == "education":
+        figures["net_cost_fen"] = p["tuition_fen"] + p["boarding_fen"] - p["aid_fen"]
+    return {"feed": e["feed"], "event_id": e["event_id"], "kind": p["kind"], "person_key": e["person_key"],
+            "household_id": e.get("household_id"), "township_code": e.get("township_code") or p.get("township_code") or "",
+            "event_time": e["event_time"], "ingested_at": e["ingested_at"],
+            "amount_fen": figures.get(MAIN_FIGURE.get(e["feed"], "net_cost_fen"), 0),
+            "attributes": {k: str(p[k]) for k in ATTRIBUTES if p.get(k) is not None}, "figures": figures}
+
+
+def alert_row(a: dict) -> Row:
+    figures = [x["figure"] for x in a["evidence"] if x.get("figure") is not None]
+    return {"alert_id": a["alert_id"], "rule": a["rule"], "kind": a["kind"], "severity": a["severity"],
+            "person_key": a["person_key"], "household_id": a.get("household_id"),
+            "township_code": a.get("township_code") or "", "event_time": a["event_time"],
+            "triggered_at": a["triggered_at"], "rule_version": a["rule_version"],
+            "evidence_feeds": sorted({x["feed"] for x in a["evidence"]}), "top_figure": max(figures) if figures else None}
+
+
+def withdrawal_row(a: dict) -> Row:
+    return {"alert_id": a["alert_id"], "rule": a["rule"], "township_code": a.get("township_code") or "",
+            "withdrawn_at": a["triggered_at"]}
+
+
+def case_row(c: dict) -> Row:
+    """Tolerant of the cases service's field names; only these fields are kept."""
+    return {"case_id": c["case_id"], "version": int(c.get("version", 1)),
+            "event_type": c.get("event_type") or c.get("type", ""), "to_state": c.get("to_state", ""),
+            "source": c.get("source", "alert"), "alert_id": c.get("alert_id") or "", "rule": c.get("rule") or "",
+            "person_key": c.get("person_key") or "", "township_code": c.get("township_code") or "",
+            "actor": c.get("actor") or "", "at": c["at"], "verdict": c.get("verdict") or "",
+            "monthly_benefit_stopped_fen": int(c.get("monthly_benefit_stopped_fen") or 0)}
+
+
+def notification_row(n: dict) -> Row:
+    return {"notification_id": n["notification_id"], "group_name": n["group"], "person_key": n["person_key"],
+            "township_code": n.get("township_code") or "", "severity": n["severity"],
+            "escalated": int(bool(n.get("escalated"))), "rules": n["rules"], "alert_ids": n["alert_ids"],
+            "created_at": n["created_at"], "delivered_at": n["delivered_at"], "outcome": n["outcome"]}
+
+
+@dataclass(frozen=True)
+class Topics:
+    feeds: tuple[str, ...]
+    alerts: str
+    cases: str
+    notifications: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Topics":
+        return cls(tuple(settings.topic(f"feed.{f}") for f in FEEDS), settings.topic("alerts"),
+                   settings.topic("case-events"), settings.topic("notifications"))
+
+    def all(self) -> list[str]:
+        return [*self.feeds, self.alerts, self.cases, self.notifications]
+
+    def to_row(self, topic: str, value: bytes) -> tuple[str, Row]:
+        data = orjson.loads(value)
+        if topic == self.alerts:
+            if data["action"] == "withdrawn":
+                return "alert_withdrawals", withdrawal_row(data["alert"])
+            return "alerts", alert_row(data["alert"])
+        if topic == self.cases:
+            return "case_events", case_row(data)
+        if topic == self.notifications:
+            return "notifications", notification_row(data)
+        return "events", event_row(data)
+
+
+@dataclass
+class Batches:
+    """Rows per table, waiting for the next insert."""
+
+    max_rows: int = 10_000
+    max_seconds: float = 1.0
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+    started: float | None = None
+
+    def add(self, table: str, row: Row, now: float) -> None:
+        self.rows.setdefault(table, []).append(row)
+        self.started = self.started or now
+
+    def size(self) -> int:
+        return sum(map(len, self.rows.values()))
+
+    def full(self, now: float) -> bool:
+        return self.size() >= self.max_rows or (self.started is not None and now - self.started >= self.max_seconds)
+
+    def take(self) -> dict[str, list[Row]]:
+        rows, self.rows, self.started = self.rows, {}, None
+        return rows
+
+
+def insert(client, batches: dict[str, list[Row]]) -> None:
+    for table, rows in batches.items():
+        started = time.perf_counter()
+        body = b"\n".join(map(orjson.dumps, rows))
+        client.raw_insert(table, COLUMNS[table], body, settings=INSERT_SETTINGS, fmt="JSONEachRow")
+        metrics.BATCH_LATENCY.labels(table).observe(time.perf_counter() - started)
+        metrics.ROWS.labels(table).inc(len(rows))
+
+
+@dataclass
+class Sink:
+    client: object  # clickhouse-connect client bound to the analytics database
+    topics: Topics
+    batches: Batches = field(default_factory=Batches)
+    clock: Callable[[], float] = time.monotonic
+    consumed: dict[TopicPartition, int] = field(default_factory=dict)
+    unreadable: int = 0
+
+    def take(self, records: list[ConsumerRecord]) -> None:
+        now = self.clock()
+        for r in records:
+            try:
+                table, row = self.topics.to_row(r.topic, r.value)
+            except (KeyError, TypeError, ValueError) as exc:  # a malformed record must not stop the sink
+                self.unreadable += 1
+                metrics.UNREADABLE.labels(r.topic).inc()
+                log.error("skipping %s[%d]@%d: %r", r.topic, r.partition, r.offset, exc)
+            else:
+                self.batches.add(table, row, now)
+            self.consumed[TopicPartition(r.topic, r.partition)] = r.offset + 1
+
+    async def flush(self, consumer: AIOKafkaConsumer | None) -> int:
+        """Insert what is buffered, then commit what was consumed. Returns rows inserted."""
+        rows = self.batches.take()
+        if rows:
+            await asyncio.to_thread(insert, self.client, rows)
+        if consumer is not None and self.consumed:
+            await consumer.commit(dict(self.consumed))
+            self.consumed.clear()
+        return sum(map(len, rows.values()))
+
+    async def run(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=100, max_records=self.batches.max_rows)
+            self.take([r for rs in batch.values() for r in rs])
+            if self.batches.full(self.clock()) or (not batch and self.consumed):
+                await self.flush(consumer)
+                await observe_lag(consumer)
+        await self.flush(consumer)
+
+
+async def observe_lag(consumer: AIOKafkaConsumer) -> None:
+    """Records behind the high watermark, per topic (summed over the partitions we own)."""
+    lag: dict[str, int] = {}
+    for tp in consumer.assignment():
+        if (high := consumer.highwater(tp)) is not None:
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, high - await consumer.position(tp))
+    for topic, value in lag.items():
+        metrics.LAG.labels(topic).set(value)
+
+
+def consumer_for(settings: Settings, topics: Topics) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(*topics.all(), bootstrap_servers=settings.kafka_bootstrap,
+                            group_id=f"{settings.topic_prefix}safetynet-analytics", enable_auto_commit=False,
+                            auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024)
+
+
+async def serve(settings: Settings, client, stop: asyncio.Event, batches: Batches | None = None) -> Sink:
+    """Run the sink until `stop` is set; `client` is bound to the analytics database (migrated)."""
+    topics = Topics.of(settings)
+    sink = Sink(client, topics, batches or Batches())
+    consumer = consumer_for(settings, topics)
+    await consumer.start()
+    try:
+        await sink.run(consumer, stop)
+    finally:
+        await consumer.stop()
+    return sink

@@ -1,0 +1,226 @@
+"""The case tracker's HTTP API: caseworkers list, work and close their cases; reveals are audited.
+
+POST /api/login                  -> token (Authorization: Bearer <token> on every other call)
+GET  /api/cases                  -> my group's cases (caseworker: township, supervisor: county, others: all)
+GET  /api/cases/{id}             -> one case with its evidence and history
+POST /api/cases/{id}/transition  -> next state (assigned / visiting / verified / resolved / closed)
+POST /api/cases/{id}/survey      -> a field survey (while visiting)
+POST /api/cases/{id}/reveal      -> name and ID number from the vault, logged as IdentityRevealed
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from consumers.cases import lifecycle
+from consumers.cases.auth import (
+    InvalidToken, User, UserRecord, authenticate, can_act, can_read, can_reveal, issue_token, load_users, read_token,
+)
+from consumers.cases.lifecycle import InvalidTransition
+from consumers.cases.service import open_store, run, utcnow
+from consumers.cases.store import CaseBusy, CaseNotFound, CaseStore, IdentityUnknown, VaultError, VaultIndex
+from schemas.cases import Case, CaseState, Resolution
+from schemas.channels import FieldSurvey
+from schemas.settings import Settings
+
+router = APIRouter(prefix="/api", tags=["cases"])
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Login(Body):
+    user: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Session(Body):
+    token: str
+    user: User
+
+
+class TransitionRequest(Body):
+    to: CaseState
+    assignee: str | None = Field(default=None, max_length=64)
+    resolution: Resolution | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class RevealRequest(Body):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CaseSummary(Body):
+    case_id: str
+    kind: str
+    category: str
+    subject: str | None
+    township_code: str | None
+    state: CaseState
+    severity: str | None
+    opened_at: AwareDatetime
+    sla_due: AwareDatetime
+    escalated: bool
+    version: int
+
+
+class RevealedIdentity(Body):
+    case_id: str
+    name: str
+    id_number: str | None
+    phone: str | None
+
+
+# ---------------------------------------------------------------- dependencies
+
+
+def store_of(request: Request) -> CaseStore:
+    return request.app.state.store
+
+
+def clock_of(request: Request) -> Callable[[], datetime]:
+    return request.app.state.clock
+
+
+def current_user(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "log in first: send Authorization: Bearer <token>",
+                            headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return read_token(request.app.state.settings, token)
+    except InvalidToken as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+Me = Annotated[User, Depends(current_user)]
+Store = Annotated[CaseStore, Depends(store_of)]
+Clock = Annotated[Callable[[], datetime], Depends(clock_of)]
+
+
+async def readable(case_id: str, user: Me, store: Store) -> Case:
+    try:
+        case = await store.get(case_id)
+    except CaseNotFound:
+        raise HTTPException(404, f"no case {case_id}") from None
+    if not can_read(user, case):
+        raise HTTPException(403, f"case {case_id} belongs to another township")
+    return case
+
+
+async def append(store: CaseStore, case_id: str, decide) -> Case:
+    try:
+        return await store.append(case_id, decide)
+    except InvalidTransition as exc:
+        raise HTTPException(409, str(exc)) from None
+    except CaseBusy:
+        raise HTTPException(503, f"case {case_id} is being changed by someone else; try again") from None
+
+
+def require(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise HTTPException(403, f"your role may not {what} this case")
+
+
+# ---------------------------------------------------------------- routes
+
+
+@router.post("/login", response_model=Session)
+async def login(form: Login, request: Request) -> Session:
+    user = authenticate(request.app.state.users, form.user, form.password)
+    if user is None:
+        raise HTTPException(401, "unknown user or wrong password")
+    return Session(token=issue_token(request.app.state.settings, user), user=user)
+
+
+@router.get("/cases", response_model=list[CaseSummary])
+async def list_cases(user: Me, store: Store, state: CaseState | None = None, limit: int = 200) -> list[CaseSummary]:
+    index, value = {"caseworker": ("township", user.township_code),
+                    "supervisor": ("county", user.township_code)}.get(user.role, ("all", ""))
+    cases = await store.list(index, value or "", limit=max(1, min(limit, 1000)))
+    return [CaseSummary(**c.model_dump(include=set(CaseSummary.model_fields))) for c in cases
+            if state is None or c.state is state]
+
+
+@router.get("/cases/{case_id}", response_model=Case)
+async def get_case(case: Annotated[Case, Depends(readable)]) -> Case:
+    return case
+
+
+@router.post("/cases/{case_id}/transition", response_model=Case)
+async def transition(body: TransitionRequest, case: Annotated[Case, Depends(readable)], user: Me, store: Store,
+                     clock: Clock) -> Case:
+    require(can_act(user, case), "change")
+    return await append(store, case.case_id, lambda current: lifecycle.transition(
+        current, body.to, actor=user.user, at=clock(), assignee=body.assignee, resolution=body.resolution,
+        note=body.note))
+
+
+@router.post("/cases/{case_id}/survey", response_model=Case)
+async def survey(body: FieldSurvey, case: Annotated[Case, Depends(readable)], user: Me, store: Store,
+                 clock: Clock) -> Case:
+    require(can_act(user, case), "survey")
+    if body.case_id != case.case_id:
+        raise HTTPException(422, f"survey is for case {body.case_id}, posted to {case.case_id}")
+    return await append(store, case.case_id, lambda current: lifecycle.record_survey(
+        current, visit_date=body.visit_date, findings=body.findings, verdict=body.verdict, actor=user.user,
+        at=clock()))
+
+
+@router.post("/cases/{case_id}/reveal", response_model=RevealedIdentity)
+async def reveal(body: RevealRequest, case: Annotated[Case, Depends(readable)], user: Me, store: Store,
+                 clock: Clock, request: Request) -> RevealedIdentity:
+    """Open the vault record of the case's person; the reveal is logged before anything is returned."""
+    require(can_reveal(user, case), "reveal the identity of")
+    key = case.person_key or case.contact_key
+    if key is None:
+        raise HTTPException(404, f"case {case.case_id} has no identity on record")
+    try:
+        record = await request.app.state.vault.open(key)
+    except IdentityUnknown:
+        raise HTTPException(404, f"the vault has no identity for case {case.case_id} yet") from None
+    except VaultError as exc:
+        raise HTTPException(500, f"the vault record of case {case.case_id} cannot be opened: {exc}") from None
+    await append(store, case.case_id, lambda current: lifecycle.reveal(current, reason=body.reason, actor=user.user,
+                                                                        at=clock()))
+    return RevealedIdentity(case_id=case.case_id, name=record.name, id_number=record.id_number or None,
+                            phone=record.phone)
+
+
+# ---------------------------------------------------------------- app
+
+
+def create_cases_app(settings: Settings, *, store: CaseStore | None = None, vault: VaultIndex | None = None,
+                     users: dict[str, UserRecord] | None = None, clock: Callable[[], datetime] = utcnow,
+                     ) -> FastAPI:
+    """The API; given no store, its lifespan opens one, rebuilds it and runs the tracker loop."""
+    app = FastAPI(title="safetynet case tracker", lifespan=None if store else _serve(settings))
+    app.state.settings, app.state.clock = settings, clock
+    app.state.store, app.state.vault = store, vault or VaultIndex(settings)
+    app.state.users = users if users is not None else load_users()
+    app.include_router(router)
+    return app
+
+
+def _serve(settings: Settings):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_store(settings) as store:
+            app.state.store = store
+            await store.rebuild()
+            await app.state.vault.refresh()
+            tracker = asyncio.create_task(run(settings, store, rebuild=False))
+            try:
+                yield
+            finally:
+                tracker.cancel()
+                await asyncio.gather(tracker, return_exceptions=True)
+
+    return lifespan

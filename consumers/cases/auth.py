@@ -1,0 +1,127 @@
+"""Who is asking: signed tokens, demo users with scrypt hashes, and which cases each role may see.
+
+| role       | township_code       | sees                      | may act / reveal          |
+|------------|---------------------|---------------------------|---------------------------|
+| caseworker | 9-digit township    | its township's cases      | its township's cases      |
+| supervisor | 6-digit county      | its county's cases        | its county's cases        |
+| auditor    | -                   | every case, read-only     | nothing                   |
+| admin      | -                   | every case                | act: all; reveal: none    |
+
+Revealing an identity is reserved for the group that owns the case (spec section 4).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.cases import Case
+from schemas.settings import Settings
+
+Role = Literal["caseworker", "supervisor", "auditor", "admin"]
+USERS_FILE = Path(__file__).resolve().parents[2] / "infra" / "users.yaml"
+TOKEN_MAX_AGE_S = 8 * 3600
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+class User(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    user: str = Field(min_length=1, max_length=64)
+    role: Role
+    township_code: str | None = None
+
+    @model_validator(mode="after")
+    def _scope_fits_role(self) -> User:
+        digits = {"caseworker": 9, "supervisor": 6}.get(self.role)
+        code = self.township_code or ""
+        if digits and not (len(code) == digits and code.isdigit()):
+            raise ValueError(f"a {self.role} needs a {digits}-digit township_code")
+        return self
+
+
+class UserRecord(User):
+    password_hash: str
+
+
+# ---------------------------------------------------------------- passwords and users
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **SCRYPT)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def check_password(password: str, stored: str) -> bool:
+    scheme, salt, digest = stored.split("$")
+    if scheme != "scrypt":
+        return False
+    actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), **SCRYPT)
+    return hmac.compare_digest(actual, base64.b64decode(digest))
+
+
+def load_users(path: Path = USERS_FILE) -> dict[str, UserRecord]:
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))["users"]
+    return {row["user"]: UserRecord(**row) for row in rows}
+
+
+def authenticate(users: dict[str, UserRecord], name: str, password: str) -> User | None:
+    record = users.get(name)
+    if record is None or not check_password(password, record.password_hash):
+        return None
+    return User(user=record.user, role=record.role, township_code=record.township_code)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.token_secret.get_secret_value(), salt="safetynet.cases")
+
+
+def issue_token(settings: Settings, user: User) -> str:
+    return _serializer(settings).dumps(user.model_dump())
+
+
+def read_token(settings: Settings, token: str, max_age: int = TOKEN_MAX_AGE_S) -> User:
+    """The user a token was issued to; InvalidToken when it was altered, expired, or is not ours."""
+    try:
+        return User(**_serializer(settings).loads(token, max_age=max_age))
+    except (BadSignature, TypeError, ValueError):
+        raise InvalidToken("token is invalid or expired") from None
+
+
+# ---------------------------------------------------------------- scope
+
+
+def owns(user: User, case: Case) -> bool:
+    """The group that owns a case: its township's caseworkers and its county's supervisors."""
+    township = case.township_code or ""
+    if user.role == "caseworker":
+        return township == user.township_code
+    if user.role == "supervisor":
+        return township[:6] == user.township_code
+    return False
+
+
+def can_read(user: User, case: Case) -> bool:
+    return user.role in ("auditor", "admin") or owns(user, case)
+
+
+def can_act(user: User, case: Case) -> bool:
+    return user.role == "admin" or owns(user, case)
+
+
+def can_reveal(user: User, case: Case) -> bool:
+    return owns(user, case)
+
+
+class InvalidToken(Exception):
+    """A token that was tampered with, expired, or signed with another secret."""

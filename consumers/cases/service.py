@@ -1,0 +1,143 @@
+"""The case tracker's loop: alerts and channel requests in, case events out.
+
+alerts           (AlertNotice JSON)    --> open a case per alert_id, or update its evidence
+channel.requests (ChannelRequest JSON) --> open a case per request_id
+every minute: cases past their SLA     --> CaseEscalated
+
+An offset is committed only after the case event it caused is acknowledged by Kafka: a crash
+re-delivers, and the deterministic case ids make the re-delivery a no-op.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import ValidationError
+from redis.asyncio import Redis
+
+from consumers.cases.lifecycle import update_evidence
+from consumers.cases.sla import overdue, sla_for
+from consumers.cases.store import CaseStore, ensure_case_topics
+from producers.publish import kafka_options
+from schemas.alerts import Alert, AlertNotice, Evidence
+from schemas.cases import IDENTIFY_PERSON, Case, CaseOpened, case_id_for_alert, case_id_for_request
+from schemas.channels import ChannelRequest
+from schemas.settings import Settings
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+SWEEP_EVERY_S = 60.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- pure: what a message opens
+
+
+def open_for_alert(alert: Alert, at: datetime) -> CaseOpened:
+    return CaseOpened(
+        case_id=case_id_for_alert(alert.alert_id), version=1, actor="alerts", at=at, kind=alert.rule,
+        category=alert.kind, source_id=alert.alert_id, subject=alert.subject, person_key=alert.person_key,
+        township_code=alert.township_code, household_id=alert.household_id, severity=alert.severity,
+        summary=f"{alert.rule} ({alert.severity}), event time {alert.event_time}", evidence=alert.evidence,
+        sla_due=sla_for(alert.rule, alert.kind).due(at))
+
+
+def open_for_request(request: ChannelRequest, at: datetime) -> CaseOpened:
+    kind = IDENTIFY_PERSON if request.match == "unidentified" else request.channel
+    return CaseOpened(
+        case_id=case_id_for_request(request.request_id), version=1, actor=f"channel.{request.channel}", at=at,
+        kind=kind, category="channel", source_id=request.request_id, subject=request.masked_id,
+        person_key=request.person_key, contact_key=request.contact_key, township_code=request.township_code,
+        summary=request.summary, evidence=[Evidence(feed=f"channel.{request.channel}", key=request.request_id)],
+        sla_due=sla_for(kind, "channel").due(at))
+
+
+# ---------------------------------------------------------------- handlers
+
+
+async def take_alert(store: CaseStore, notice: AlertNotice, now: datetime) -> Case | None:
+    """Raised: open (or update the evidence of) the alert's case. Withdrawn: mark it, never open one."""
+    alert, withdrawn = notice.alert, notice.action == "withdrawn"
+
+    def decide(case: Case | None):
+        if case is None:
+            return None if withdrawn else open_for_alert(alert, now)
+        return update_evidence(case, alert.evidence, severity=alert.severity, withdrawn=withdrawn, actor="alerts",
+                               at=now)
+
+    return await store.append(case_id_for_alert(alert.alert_id), decide)
+
+
+async def take_request(store: CaseStore, request: ChannelRequest, now: datetime) -> Case | None:
+    """One case per request; a re-delivered request finds its case and changes nothing."""
+    return await store.append(case_id_for_request(request.request_id),
+                              lambda case: open_for_request(request, now) if case is None else None)
+
+
+async def escalate_overdue(store: CaseStore, now: datetime) -> int:
+    escalated = 0
+    for case_id in await store.due_before(now):
+        if await store.append(case_id, lambda case: overdue(case, now) if case else None):
+            escalated += 1
+    return escalated
+
+
+# ---------------------------------------------------------------- the loop
+
+
+async def track_cases(settings: Settings, store: CaseStore, now: Clock = utcnow) -> None:
+    """Consume alerts and channel requests until cancelled; commit each batch after its events."""
+    alerts_topic, requests_topic = settings.topic("alerts"), settings.topic("channel.requests")
+    async with AIOKafkaConsumer(alerts_topic, requests_topic, **kafka_options(settings),
+                                group_id=settings.topic("case-tracker"), enable_auto_commit=False,
+                                auto_offset_reset="earliest") as consumer:
+        while True:
+            for tp, records in (await consumer.getmany(timeout_ms=1000, max_records=200)).items():
+                for record in records:
+                    await _take(store, tp, record.value, alerts_topic, now())
+                await consumer.commit({tp: records[-1].offset + 1})
+
+
+async def _take(store: CaseStore, tp: TopicPartition, value: bytes, alerts_topic: str, now: datetime) -> None:
+    try:
+        if tp.topic == alerts_topic:
+            await take_alert(store, AlertNotice.model_validate_json(value), now)
+        else:
+            await take_request(store, ChannelRequest.model_validate_json(value), now)
+    except ValidationError as exc:
+        # A message we cannot read would block the partition forever; say so loudly and move on.
+        log.error("unreadable message on %s[%d]: %s", tp.topic, tp.partition, exc.errors(include_input=False))
+
+
+async def sweep_forever(store: CaseStore, now: Clock = utcnow, every: float = SWEEP_EVERY_S) -> None:
+    while True:
+        count = await escalate_overdue(store, now())
+        if count:
+            log.info("escalated %d overdue cases", count)
+        await asyncio.sleep(every)  # a schedule, not synchronisation
+
+
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[CaseStore]:
+    """Topics, a Redis client and an idempotent producer: everything a CaseStore needs."""
+    await ensure_case_topics(settings)
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        async with AIOKafkaProducer(**kafka_options(settings), acks="all", enable_idempotence=True) as producer:
+            yield CaseStore(settings, redis, producer)
+    finally:
+        await redis.aclose()
+
+
+async def run(settings: Settings, store: CaseStore, *, rebuild: bool = True) -> None:
+    """Rebuild the projection from the log, then track and sweep until cancelled."""
+    if rebuild:
+        log.info("projection rebuilt: %d cases", await store.rebuild())
+    await asyncio.gather(track_cases(settings, store), sweep_forever(store))

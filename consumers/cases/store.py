@@ -1,0 +1,234 @@
+"""Where cases live: the event log on Kafka (truth), a Redis projection (reads), and the vault index.
+
+case-events (key: case_id, value: CaseEventRecord JSON) --replay/evolve--> Redis:
+    <prefix>cases:case:<id>          hash  json, state, township, version
+    <prefix>cases:township:<code>    zset  case_id by opened_at     (also county:<6 digits>, state:<s>, all)
+    <prefix>cases:sla                zset  case_id by sla_due, while the SLA can still be missed
+
+Every write goes through `append`: under a per-case Redis lock it loads the case, decides the next
+event, waits for Kafka to acknowledge it, then updates the projection. `rebuild` replays the log.
+"""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from redis.asyncio import Redis
+
+from consumers.cases.lifecycle import evolve, replay
+from consumers.cases.sla import reached, sla_for
+from producers.publish import kafka_options  # TODO: move to a shared module (kafka connection options)
+from producers.vault import TOPIC as VAULT_TOPIC
+from producers.vault import IdentityRecord, VaultError, open_sealed, vault_keys
+from schemas.cases import AnyCaseEvent, Case, CaseEventRecord, projection_key
+from schemas.codec import dumps, loads
+from schemas.settings import Settings
+
+Decide = Callable[[Case | None], AnyCaseEvent | None]
+LOCK_TTL_MS = 15_000
+LOCK_WAIT_S = 10.0
+UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+
+async def ensure_case_topics(settings: Settings) -> None:
+    """The topics the tracker reads and writes; the event log is kept forever, the vault compacted."""
+    wanted = {settings.topic("case-events"): {"retention.ms": "-1"},
+              settings.topic("alerts"): {},
+              settings.topic("channel.requests"): {},
+              settings.topic(VAULT_TOPIC): {"cleanup.policy": "compact"}}
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(t, settings.topic_partitions, 1, topic_configs=c) for t, c in wanted.items()
+                   if t not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # a sibling process created them first
+    finally:
+        await admin.close()
+
+
+async def read_to_end(settings: Settings, topic: str) -> list:
+    """Every record of `topic` up to its end offsets at the time of the call (no consumer group)."""
+    partitions = await _partitions(settings, topic)
+    if not partitions:
+        return []  # not created yet: nothing to read
+    async with AIOKafkaConsumer(**kafka_options(settings), enable_auto_commit=False) as consumer:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        return await _drain(consumer, partitions)
+
+
+async def _partitions(settings: Settings, topic: str) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return [TopicPartition(topic, p["partition"]) for p in sorted(described["partitions"], key=lambda p: p["partition"])]
+
+
+async def _drain(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> list:
+    end = await consumer.end_offsets(partitions)
+    records = []
+    while any([await consumer.position(tp) < end[tp] for tp in partitions]):
+        for batch in (await consumer.getmany(*partitions, timeout_ms=500)).values():
+            records.extend(batch)
+    return records
+
+
+class CaseStore:
+    def __init__(self, settings: Settings, redis: Redis, producer: AIOKafkaProducer) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.producer = producer
+        self.topic = settings.topic("case-events")
+        self.prefix = f"{settings.topic_prefix}cases:"
+
+    # ------------------------------------------------------------ reads
+
+    async def find(self, case_id: str) -> Case | None:
+        raw = await self.redis.hget(projection_key(self.settings.topic_prefix, case_id), "json")
+        return None if raw is None else Case.model_validate_json(raw)
+
+    async def get(self, case_id: str) -> Case:
+        case = await self.find(case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        return case
+
+    async def list(self, index: str, value: str = "", limit: int = 500) -> list[Case]:
+        """Cases in one index (`township`, `county`, `state`, `all`), newest first."""
+        ids = await self.redis.zrevrange(self._key(index, value) if value else self._key(index), 0, limit - 1)
+        cases = [await self.find(_text(case_id)) for case_id in ids]
+        return [case for case in cases if case is not None]
+
+    async def due_before(self, now: datetime) -> list[str]:
+        return [_text(c) for c in await self.redis.zrangebyscore(self._key("sla"), "-inf", now.timestamp())]
+
+    # ------------------------------------------------------------ writes
+
+    async def append(self, case_id: str, decide: Decide) -> Case | None:
+        """Decide the next event on the current case, log it (acked), project it; None if nothing."""
+        async with self._locked(case_id):
+            case = await self.find(case_id)
+            event = decide(case)
+            if event is None:
+                return case
+            new = evolve(case, event)
+            await self.producer.send_and_wait(self.topic, key=case_id.encode(), value=dumps(CaseEventRecord(event=event)))
+            await self._project(new, case)
+            return new
+
+    async def rebuild(self) -> int:
+        """Replace the projection with a replay of the whole log; returns the number of cases."""
+        records = await read_to_end(self.settings, self.topic)
+        cases = replay(loads(CaseEventRecord, r.value).event for r in records)
+        await self._clear()
+        for case in cases.values():
+            await self._project(case, None)
+        return len(cases)
+
+    async def _project(self, case: Case, old: Case | None) -> None:
+        score = case.opened_at.timestamp()
+        township = case.township_code or "none"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(projection_key(self.settings.topic_prefix, case.case_id), mapping={
+                "json": case.model_dump_json(), "state": str(case.state), "township": township,
+                "version": case.version})
+            if old is not None and old.state != case.state:
+                pipe.zrem(self._key("state", str(old.state)), case.case_id)
+            pipe.zadd(self._key("state", str(case.state)), {case.case_id: score})
+            pipe.zadd(self._key("township", township), {case.case_id: score})
+            pipe.zadd(self._key("county", township[:6]), {case.case_id: score})
+            pipe.zadd(self._key("all"), {case.case_id: score})
+            if _sla_pending(case):
+                pipe.zadd(self._key("sla"), {case.case_id: case.sla_due.timestamp()})
+            else:
+                pipe.zrem(self._key("sla"), case.case_id)
+            await pipe.execute()
+
+    async def _clear(self) -> None:
+        keys = [k async for k in self.redis.scan_iter(match=f"{self.prefix}*", count=1000)]
+        for start in range(0, len(keys), 500):
+            await self.redis.delete(*keys[start:start + 500])
+
+    @asynccontextmanager
+    async def _locked(self, case_id: str):
+        key, token = self._key("lock", case_id), uuid.uuid4().hex
+        deadline = asyncio.get_running_loop().time() + LOCK_WAIT_S
+        while not await self.redis.set(key, token, nx=True, px=LOCK_TTL_MS):
+            if asyncio.get_running_loop().time() > deadline:
+                raise CaseBusy(case_id)
+            await asyncio.sleep(0.02)  # back-off while another writer holds the case
+        try:
+            yield
+        finally:
+            await self.redis.eval(UNLOCK, 1, key, token)
+
+    def _key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+
+def _sla_pending(case: Case) -> bool:
+    return not (case.escalated or case.withdrawn or reached(case, sla_for(case.kind, case.category).target))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class VaultIndex:
+    """person_key -> sealed identity, read from the compacted vault topic; opened only on reveal."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keys = vault_keys(settings)
+        self.sealed: dict[str, bytes] = {}
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        """Catch up with the topic as it is now."""
+        async with self._lock:
+            for record in await read_to_end(self.settings, self.settings.topic(VAULT_TOPIC)):
+                if record.value is None:
+                    self.sealed.pop(record.key.decode(), None)  # tombstone: erased
+                else:
+                    self.sealed[record.key.decode()] = record.value
+
+    def load(self, records: Iterable[tuple[str, bytes]]) -> None:
+        self.sealed.update(records)
+
+    async def open(self, person_key: str) -> IdentityRecord:
+        if person_key not in self.sealed:
+            await self.refresh()
+        blob = self.sealed.get(person_key)
+        if blob is None:
+            raise IdentityUnknown(person_key)
+        return open_sealed(blob, self.keys)
+
+
+class CaseNotFound(LookupError):
+    """No case with this id in the projection."""
+
+
+class CaseBusy(RuntimeError):
+    """Another writer held the case longer than we could wait."""
+
+
+class IdentityUnknown(LookupError):
+    """The vault has no record for this key (not yet ingested, or erased)."""
+
+
+__all__ = ["CaseStore", "VaultIndex", "CaseNotFound", "CaseBusy", "IdentityUnknown", "VaultError",
+           "ensure_case_topics", "read_to_end"]

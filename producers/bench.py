@@ -1,0 +1,89 @@
+"""Medical feed throughput: `python -m producers.bench --rows 200000`.
+
+Three stages over the same GB18030 file, in one run: a plain `csv.reader` baseline, parse and
+validate (file → Envelope), and the whole ingest (file → Envelope → Kafka with acks=all, the
+identity vault included) against the broker in settings (a fresh topic prefix per run).
+"""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import random
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from producers.identity import Pseudonymizer
+from producers.reader import decode, read_feed
+from producers.simulate import HEADERS, City
+from schemas.settings import load_settings
+
+
+def write_medical(path: Path, rows: int, seed: int = 1) -> None:
+    """`rows` medical settlements by rows/4 people over a year."""
+    city = City(start=date(2025, 1, 1), days=365, rnd=random.Random(seed))
+    people = [city.person() for _ in range(max(1, rows // 4))]
+    rnd = city.rnd
+    for _ in range(rows):
+        city.medical(rnd.choice(people), city.start + timedelta(days=rnd.randrange(365)), rnd.randrange(1_000, 90_000))
+    with path.open("w", encoding="gb18030", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(HEADERS["medical"])
+        writer.writerows(city.rows["medical"])
+
+
+def baseline(path: Path) -> int:
+    return sum(1 for _ in csv.reader(io.StringIO(decode(path.read_bytes()), newline=""))) - 1
+
+
+def parse_only(path: Path) -> int:
+    keys = Pseudonymizer("bench")
+    return sum(1 for _ in read_feed(path, "medical", keys, datetime.now(UTC)))
+
+
+def ingest(path: Path, config: Path | None) -> int:
+    from producers.publish import ingest_files
+
+    settings = load_settings(config).model_copy(update={"topic_prefix": f"bench-{uuid.uuid4().hex[:8]}."})
+    summary = asyncio.run(ingest_files(settings, "medical", [path]))
+    return summary.published
+
+
+def timed(stage, *args) -> tuple[int, float]:
+    started = time.perf_counter()
+    n = stage(*args)
+    return n, time.perf_counter() - started
+
+
+@click.command()
+@click.option("--rows", default=200_000, show_default=True)
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-kafka", is_flag=True, help="Skip the publish stage.")
+@click.option("--profile", is_flag=True, help="cProfile the parse stage and print the top 25.")
+def main(rows: int, config: Path | None, no_kafka: bool, profile: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "medical.csv"
+        write_medical(path, rows)
+        stages = [("csv.reader baseline", baseline, (path,)), ("parse + validate", parse_only, (path,))]
+        if not no_kafka:
+            stages.append(("parse + validate + publish", ingest, (path, config)))
+        click.echo(f"medical feed, {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB GB18030")
+        click.echo(f"{'stage':<28} {'rows':>9} {'seconds':>8} {'rows/s':>10}")
+        for name, stage, args in stages:
+            n, seconds = timed(stage, *args)
+            click.echo(f"{name:<28} {n:>9,} {seconds:>8.2f} {n / seconds:>10,.0f}")
+        if profile:
+            import cProfile
+            import pstats
+
+            cProfile.runctx("parse_only(path)", globals(), {"path": path, "parse_only": parse_only}, "/tmp/bench.prof")
+            pstats.Stats("/tmp/bench.prof").sort_stats("tottime").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

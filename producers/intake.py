@@ -1,0 +1,369 @@
+"""The public channels (spec section 2) over HTTP: validate, seal identity, publish a PII-free request.
+
+POST body (HotlineTicket | Application | TipOff | WarningReport)
+  -> ID number checked (422 says why, never echoing it)
+  -> person: by ID number, else by HMAC(name|phone|township) in Redis, else "unidentified"
+  -> identity-vault    (key: person_key or contact_key, value: sealed IdentityRecord)
+  -> channel.requests  (key: person_key or request_id, value: ChannelRequest)  -> the case tracker
+
+An `Idempotency-Key` header makes retries safe: the same key and body get the stored response.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Protocol
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from redis.asyncio import Redis
+
+from producers.identity import InvalidIdNumber, Pseudonymizer, mask, validate
+from producers.publish import kafka_options
+from producers.vault import TOPIC as VAULT_TOPIC
+from producers.vault import IdentityRecord, seal, vault_keys
+from schemas.cases import case_id_for_request, projection_key
+from schemas.channels import Application, ChannelRequest, HotlineTicket, StatusQuery, TipOff, WarningReport
+from schemas.settings import Settings
+
+MAX_BODY = 64 * 1024
+IDEMPOTENCY_TTL_S = 24 * 3600
+PENDING_TTL_S = 60
+SUMMARY_MAX = 500
+_NUMBER_RUN = re.compile(r"\d[\d\- ]{5,}[\dXx]")  # phones, ID numbers, bank cards inside free text
+
+ChannelBody = HotlineTicket | Application | TipOff | WarningReport
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+
+
+class Publisher(Protocol):
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        """Return once the broker has acknowledged the record."""
+
+
+class KafkaPublisher:
+    """An idempotent producer that waits for every acknowledgement; open it with `async with`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.producer: AIOKafkaProducer | None = None
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> None:
+        await self.producer.send_and_wait(topic, key=key, value=value)
+
+    async def __aenter__(self) -> KafkaPublisher:
+        self.producer = AIOKafkaProducer(**kafka_options(self.settings), acks="all", enable_idempotence=True)
+        await self.producer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.producer.stop()
+
+
+class Receipt(BaseModel):
+    request_id: str
+    match: str
+    application_no: str | None = None  # applications: quote it in a status query
+    status: str = "received"
+
+
+class ApplicationStatus(BaseModel):
+    application_no: str
+    state: str  # "received" until the case tracker has opened the case, then the case state
+
+
+# ---------------------------------------------------------------- pure: who the request is about
+
+
+@dataclass(frozen=True)
+class Subject:
+    name: str
+    phone: str | None
+    id_number: str | None
+    township: str | None
+    self_declared: bool  # the person speaks for themself; third-party reports never overwrite the vault
+
+
+def subject_of(body: ChannelBody) -> Subject:
+    match body:
+        case HotlineTicket():
+            return Subject(body.caller_name, body.caller_phone, body.id_number, body.township_code, True)
+        case Application():
+            return Subject(body.applicant_name, body.phone, body.id_number, body.township_code, True)
+        case TipOff():
+            return Subject(body.subject_name, None, body.subject_id_number, body.township_code, False)
+        case WarningReport():
+            return Subject(body.subject_name, body.subject_phone, body.subject_id_number, body.township_code, False)
+    raise TypeError(type(body).__name__)
+
+
+def summary_of(body: ChannelBody) -> str:
+    """A caseworker's one-liner, with the names given, and every long number, scrubbed out."""
+    match body:
+        case HotlineTicket():
+            text, names = f"12345 ticket {body.ticket_no}: {body.content}", [body.caller_name]
+        case Application():
+            text = (f"applies for {body.category}; household of {body.household_size}, annual income "
+                    f"{body.household_annual_income} yuan; reason: {body.reason}")
+            names = [body.applicant_name]
+        case TipOff():
+            text, names = f"tip-off: {body.content}", [body.subject_name]
+        case WarningReport():
+            text, names = f"我要预警: {body.situation}", [body.subject_name, body.reporter]
+    return scrub(text, names)[:SUMMARY_MAX]
+
+
+def scrub(text: str, names: list[str]) -> str:
+    for name in sorted(filter(None, names), key=len, reverse=True):
+        text = text.replace(name, "[姓名]")
+    return _NUMBER_RUN.sub("[号码]", text)
+
+
+def match_key(secret: bytes, name: str, phone: str, township: str) -> str:
+    """HMAC of name|phone|township: finds a person without an ID number, reveals nothing."""
+    phone_digits = re.sub(r"\D", "", phone)
+    return hmac.new(secret, f"match:{name.strip()}|{phone_digits}|{township}".encode(), hashlib.sha256).hexdigest()
+
+
+def checked_id(raw: str | None, field: str) -> str | None:
+    """The normalised ID number; a 422 naming the field and the reason (never the number)."""
+    if raw is None:
+        return None
+    try:
+        return validate(raw)
+    except InvalidIdNumber as exc:
+        raise RequestValidationError([{"loc": ("body", field), "msg": f"invalid ID number: {exc.reason}",
+                                       "type": "id_number"}]) from None
+
+
+ID_FIELD = {HotlineTicket: "id_number", Application: "id_number", TipOff: "subject_id_number",
+            WarningReport: "subject_id_number", StatusQuery: "id_number"}
+
+
+# ---------------------------------------------------------------- the edge
+
+
+@dataclass
+class Resolved:
+    match: str
+    person_key: str | None = None
+    masked_id: str | None = None
+    contact_key: str | None = None
+
+
+class Intake:
+    """Turns one validated body into vault records and a ChannelRequest; remembers responses."""
+
+    def __init__(self, settings: Settings, publisher: Publisher, redis: Redis,
+                 clock: Callable[[], datetime]) -> None:
+        self.settings, self.publisher, self.redis, self.clock = settings, publisher, redis, clock
+        self.secret = settings.pseudonym_secret.get_secret_value().encode()
+        self.keys = Pseudonymizer(self.secret)
+        self.vault_key = vault_keys(settings)[0]
+        self.prefix = f"{settings.topic_prefix}intake:"
+
+    async def receive(self, channel: str, body: ChannelBody, idempotency_key: str | None) -> JSONResponse:
+        id_number = checked_id(getattr(body, ID_FIELD[type(body)]), ID_FIELD[type(body)])
+        fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        request_id = hashlib.sha256(f"{channel}:{idempotency_key or fingerprint}".encode()).hexdigest()
+        take = lambda: self.take(channel, body, id_number, request_id)  # noqa: E731
+        if idempotency_key is None:
+            return JSONResponse((await take()).model_dump(), status_code=202)
+        return await self.once(f"{channel}:{request_id}", fingerprint, take)
+
+    async def once(self, key: str, fingerprint: str, take: Callable[[], Awaitable[Receipt]]) -> JSONResponse:
+        """Run `take` once per key; replay its response for the same body, refuse a different body."""
+        slot = f"{self.prefix}idem:{key}"
+        if not await self.redis.set(slot, json.dumps({"body": fingerprint}), nx=True, ex=PENDING_TTL_S):
+            stored = json.loads(await self.redis.get(slot) or "{}")
+            if stored.get("body") != fingerprint:
+                raise HTTPException(422, "Idempotency-Key was already used with a different body")
+            if "response" not in stored:
+                raise HTTPException(409, "a request with this Idempotency-Key is still in progress; retry shortly")
+            return JSONResponse(stored["response"], status_code=stored["status"])
+        try:
+            receipt = await take()
+        except BaseException:
+            await self.redis.delete(slot)
+            raise
+        await self.redis.set(slot, json.dumps({"body": fingerprint, "status": 202, "response": receipt.model_dump()}),
+                             ex=IDEMPOTENCY_TTL_S)
+        return JSONResponse(receipt.model_dump(), status_code=202)
+
+    async def take(self, channel: str, body: ChannelBody, id_number: str | None, request_id: str) -> Receipt:
+        subject = subject_of(body)
+        resolved = await self.resolve(subject, id_number, request_id)
+        request = ChannelRequest(
+            request_id=request_id, channel=channel, person_key=resolved.person_key, masked_id=resolved.masked_id,
+            contact_key=resolved.contact_key, match=resolved.match, township_code=subject.township,
+            summary=summary_of(body), received_at=getattr(body, "received_at", None) or self.clock())
+        await self.publisher.send(self.settings.topic("channel.requests"),
+                                  (resolved.person_key or request_id).encode(), request.model_dump_json().encode())
+        application_no = case_id_for_request(request_id) if isinstance(body, Application) else None
+        if application_no:
+            await self.redis.set(f"{self.prefix}application:{application_no}", resolved.person_key or "")
+        return Receipt(request_id=request_id, match=resolved.match, application_no=application_no)
+
+    async def resolve(self, subject: Subject, id_number: str | None, request_id: str) -> Resolved:
+        """By ID number, else by name + phone + township, else unidentified (a caseworker will find them)."""
+        if id_number:
+            resolved = Resolved("id", self.keys.key(id_number), mask(id_number))
+            if subject.self_declared:
+                await self.seal(resolved.person_key, id_number, subject)
+                await self.index(subject, resolved.person_key, resolved.masked_id)
+                return resolved
+        elif subject.phone and subject.township and (found := await self.lookup(subject)):
+            resolved = Resolved("name_phone_township", *found)
+        else:
+            resolved = Resolved("unidentified")
+        # What the caller told us about the person, sealed under a key of this request alone.
+        resolved.contact_key = hmac.new(self.secret, f"contact:{request_id}".encode(), hashlib.sha256).hexdigest()
+        await self.seal(resolved.contact_key, id_number or "", subject)
+        return resolved
+
+    async def seal(self, vault_key: str, id_number: str, subject: Subject) -> None:
+        record = IdentityRecord(person_key=vault_key, id_number=id_number, name=subject.name, phone=subject.phone)
+        await self.publisher.send(self.settings.topic(VAULT_TOPIC), vault_key.encode(), seal(record, self.vault_key))
+
+    async def index(self, subject: Subject, person_key: str, masked_id: str) -> None:
+        if subject.phone and subject.township:
+            await index_identity(self.redis, self.settings, subject.name, subject.phone, subject.township,
+                                 person_key, masked_id)
+
+    async def lookup(self, subject: Subject) -> tuple[str, str] | None:
+        key = match_key(self.secret, subject.name, subject.phone or "", subject.township or "")
+        found = await self.redis.get(f"{self.prefix}match:{key}")
+        if not found:
+            return None
+        person_key, masked_id = (found.decode() if isinstance(found, bytes) else found).split("|")
+        return person_key, masked_id
+
+    async def status(self, query: StatusQuery) -> ApplicationStatus:
+        id_number = checked_id(query.id_number, "id_number")
+        owner = await self.redis.get(f"{self.prefix}application:{query.application_no}")
+        if owner is None or _text(owner) != self.keys.key(id_number):
+            raise HTTPException(404, "no application with this number for this ID number")
+        state = await self.redis.hget(projection_key(self.settings.topic_prefix, query.application_no), "state")
+        return ApplicationStatus(application_no=query.application_no, state=_text(state) if state else "received")
+
+
+async def index_identity(redis: Redis, settings: Settings, name: str, phone: str, township: str, person_key: str,
+                         masked_id: str) -> None:
+    """Make a person findable by name + phone + township; call it wherever identities are sealed."""
+    key = match_key(settings.pseudonym_secret.get_secret_value().encode(), name, phone, township)
+    await redis.set(f"{settings.topic_prefix}intake:match:{key}", f"{person_key}|{masked_id}")
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+router = APIRouter(prefix="/api/intake", tags=["intake"])
+
+
+def intake_of(request: Request) -> Intake:
+    return request.app.state.intake
+
+
+Ctx = Annotated[Intake, Depends(intake_of)]
+RESPONSES = {202: {"model": Receipt}, 413: {"description": "body over 64 KiB"},
+             422: {"description": "invalid field; the message says which and why"}}
+
+
+@router.post("/hotline", status_code=202, responses=RESPONSES)
+async def hotline(body: HotlineTicket, intake: Ctx, key: IdempotencyKey = None) -> JSONResponse:
+    """A 12345 hotline ticket."""
+    return await intake.receive("hotline", body, key)
+
+
+@router.post("/applications", status_code=202, responses=RESPONSES)
+async def application(body: Application, intake: Ctx, key: IdempotencyKey = None) -> JSONResponse:
+    """Apply for 低保 / 特困 / 临时救助; the receipt's application_no answers status queries."""
+    return await intake.receive("application", body, key)
+
+
+@router.post("/applications/status", response_model=ApplicationStatus)
+async def application_status(query: StatusQuery, intake: Ctx) -> ApplicationStatus:
+    """The state of an application (POST: the ID number stays out of URLs and access logs)."""
+    return await intake.status(query)
+
+
+@router.post("/tip-offs", status_code=202, responses=RESPONSES)
+async def tip_off(body: TipOff, intake: Ctx, key: IdempotencyKey = None) -> JSONResponse:
+    """举报 about a recipient."""
+    return await intake.receive("tip_off", body, key)
+
+
+@router.post("/warnings", status_code=202, responses=RESPONSES)
+async def warning_report(body: WarningReport, intake: Ctx, key: IdempotencyKey = None) -> JSONResponse:
+    """我要预警: one-click report by an official or volunteer."""
+    return await intake.receive("warning_report", body, key)
+
+
+async def validation_failed(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming each field and what is wrong, without echoing the input (it may be an ID number)."""
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+class BodyLimit:
+    """413 for a request body over `limit` bytes, whether it declares its length or streams."""
+
+    def __init__(self, app, limit: int = MAX_BODY) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await _too_large(self.limit)(scope, receive, send)
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            size, more = size + len(chunks[-1]), message.get("more_body", False)
+            if size > self.limit:
+                return await _too_large(self.limit)(scope, receive, send)
+        return await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"detail": f"request body is over {limit // 1024} KiB"}, status_code=413)
+
+
+def _replay(body: bytes, receive):
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def create_intake_app(settings: Settings, publisher: Publisher, *, redis: Redis | None = None,
+                      clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
+    """The intake API (OpenAPI at /docs). The publisher must be started by the caller."""
+    app = FastAPI(title="safetynet intake", description=__doc__)
+    app.state.intake = Intake(settings, publisher, redis or Redis.from_url(settings.redis_url), clock)
+    app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.include_router(router)
+    return app

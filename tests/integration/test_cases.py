@@ -1,0 +1,179 @@
+"""The case tracker on real Kafka and Redis: one case per alert, restarts, and who may see what."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from consumers.cases.api import create_cases_app
+from consumers.cases.service import open_store, run
+from consumers.cases.store import CaseStore, VaultIndex, read_to_end
+from producers.vault import TOPIC as VAULT_TOPIC
+from producers.vault import IdentityRecord, seal, vault_keys
+from schemas.alerts import Alert, AlertNotice, Evidence
+from schemas.cases import CaseEventRecord, CaseState, case_id_for_alert
+from schemas.codec import loads
+from schemas.settings import Settings
+
+DEADLINE_S = 60.0
+PERSON = "a" * 64
+
+
+async def wait_for(condition: Callable[[], Awaitable[object]], what: str, timeout: float = DEADLINE_S) -> object:
+    """Poll `condition` until it returns something truthy; fail with `what` at the deadline."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (result := await condition()):
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.1)
+    return result
+
+
+@pytest.fixture
+def case_settings(settings: Settings, redis_client) -> Settings:
+    """This test's topics and this test's Redis database."""
+    db = redis_client.connection_pool.connection_kwargs["db"]
+    return settings.model_copy(update={"redis_url": urlunsplit(urlsplit(settings.redis_url)._replace(path=f"/{db}"))})
+
+
+@asynccontextmanager
+async def tracker(settings: Settings) -> AsyncIterator[CaseStore]:
+    """A case tracker as `safetynet cases serve` runs it: rebuild, then the loop; stopped on exit."""
+    async with open_store(settings) as store:
+        task = store.task = asyncio.create_task(run(settings, store))  # case_at_version re-raises its crash
+        try:
+            yield store
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+def alert(alert_id: str = "AL-1", township: str = "340403001", figure: float = 31250.5) -> Alert:
+    return Alert(alert_id=alert_id, rule="medical_burden", kind="risk", severity="high", subject="340403********123X",
+                 person_key=PERSON, household_id="H1", township_code=township, event_time=date(2026, 3, 2),
+                 triggered_at=datetime(2026, 3, 2, 12, tzinfo=UTC), rule_version="1",
+                 evidence=[Evidence(feed="medical", key="JS2026-1", figure=figure)])
+
+
+async def send_alerts(settings: Settings, *alerts: Alert) -> None:
+    async with AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True) as producer:
+        for a in alerts:
+            notice = AlertNotice(action="raised", alert=a)
+            await producer.send_and_wait(settings.topic("alerts"), key=a.alert_id.encode(),
+                                         value=notice.model_dump_json().encode())
+
+
+async def case_events(settings: Settings) -> list:
+    return [loads(CaseEventRecord, r.value).event for r in await read_to_end(settings, settings.topic("case-events"))]
+
+
+async def case_at_version(store: CaseStore, case_id: str, version: int):
+    if store.task.done():
+        store.task.result()  # the tracker died: show why instead of timing out
+    case = await store.find(case_id)
+    return case if case is not None and case.version >= version else None
+
+
+async def test_an_alert_delivered_twice_opens_one_case_and_a_new_figure_updates_it(case_settings: Settings) -> None:
+    case_id = case_id_for_alert("AL-1")
+    async with tracker(case_settings) as store:
+        # Same partition (key alert_id), so the duplicate is handled before the update we wait for.
+        await send_alerts(case_settings, alert(), alert(), alert(figure=40000.0))
+        case = await wait_for(lambda: case_at_version(store, case_id, 2), "the evidence update")
+        assert case.evidence[0].figure == 40000.0 and case.state is CaseState.open
+        assert [c.case_id for c in await store.list("all")] == [case_id]
+    events = await case_events(case_settings)
+    assert [(e.case_id, e.type) for e in events] == [(case_id, "opened"), (case_id, "evidence_updated")]
+
+
+async def test_a_restarted_tracker_rebuilds_its_state_and_doubles_nothing(case_settings: Settings,
+                                                                           redis_client) -> None:
+    first, second = case_id_for_alert("AL-1"), case_id_for_alert("AL-2")
+    async with tracker(case_settings) as store:
+        await send_alerts(case_settings, alert())
+        await wait_for(lambda: case_at_version(store, first, 1), "the first case")
+    redis_client.flushdb()  # lose the projection entirely: the log must bring it back
+    await send_alerts(case_settings, alert(), alert("AL-2"))  # a re-delivery and a new alert, while stopped
+    async with tracker(case_settings) as store:
+        await wait_for(lambda: case_at_version(store, second, 1), "the second case after restart")
+        rebuilt = await store.get(first)
+        assert (rebuilt.version, rebuilt.state) == (1, CaseState.open)
+        assert sorted(c.case_id for c in await store.list("all")) == sorted([first, second])
+        assert [c.case_id for c in await store.list("township", "340403001")] != []
+    assert sorted(e.case_id for e in await case_events(case_settings)) == sorted([first, second])
+
+
+@asynccontextmanager
+async def api(settings: Settings, store: CaseStore) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_cases_app(settings, store=store, vault=VaultIndex(settings))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cases") as client:
+        yield client
+
+
+async def login(client: httpx.AsyncClient, user: str) -> dict[str, str]:
+    response = await client.post("/api/login", json={"user": user, "password": f"{user}-demo"})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+async def seal_identity(settings: Settings, person_key: str, id_number: str, name: str) -> None:
+    record = IdentityRecord(person_key=person_key, id_number=id_number, name=name, phone="13800000000")
+    async with AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True) as producer:
+        await producer.send_and_wait(settings.topic(VAULT_TOPIC), key=person_key.encode(),
+                                     value=seal(record, vault_keys(settings)[0]))
+
+
+async def test_other_townships_get_403_and_the_owner_reveals_with_an_audit_event(case_settings: Settings) -> None:
+    case_id = case_id_for_alert("AL-1")
+    await seal_identity(case_settings, PERSON, "34040319800101123X", "张三")
+    async with tracker(case_settings) as store, api(case_settings, store) as client:
+        await send_alerts(case_settings, alert())
+        await wait_for(lambda: case_at_version(store, case_id, 1), "the case")
+        other, owner = await login(client, "caseworker2"), await login(client, "caseworker1")
+
+        assert (await client.get(f"/api/cases/{case_id}", headers=other)).status_code == 403
+        denied = await client.post(f"/api/cases/{case_id}/reveal", json={"reason": "curious"}, headers=other)
+        assert denied.status_code == 403
+        assert (await client.get("/api/cases", headers=other)).json() == []
+        auditor = await login(client, "auditor1")
+        assert (await client.post(f"/api/cases/{case_id}/reveal", json={"reason": "x"},
+                                  headers=auditor)).status_code == 403
+        assert (await client.get("/api/cases/CA-none", headers=owner)).status_code == 404
+        assert (await client.get("/api/cases")).status_code == 401
+        assert (await client.get("/api/cases", headers={"Authorization": owner["Authorization"] + "x"})
+                ).status_code == 401
+
+        detail = await client.get(f"/api/cases/{case_id}", headers=owner)
+        assert detail.status_code == 200 and detail.json()["evidence"][0]["key"] == "JS2026-1"
+        revealed = await client.post(f"/api/cases/{case_id}/reveal", json={"reason": "home visit"}, headers=owner)
+        assert revealed.status_code == 200, revealed.text
+        assert (revealed.json()["name"], revealed.json()["id_number"]) == ("张三", "34040319800101123X")
+        history = (await client.get(f"/api/cases/{case_id}", headers=owner)).json()["history"]
+        assert (history[-1]["type"], history[-1]["actor"]) == ("identity_revealed", "caseworker1")
+    assert [e.type for e in await case_events(case_settings)][-1] == "identity_revealed"
+
+
+async def test_a_case_is_worked_to_closure_and_a_wrong_step_is_409(case_settings: Settings) -> None:
+    case_id = case_id_for_alert("AL-1")
+    async with tracker(case_settings) as store, api(case_settings, store) as client:
+        await send_alerts(case_settings, alert())
+        await wait_for(lambda: case_at_version(store, case_id, 1), "the case")
+        me, url = await login(client, "caseworker1"), f"/api/cases/{case_id}"
+        skip = await client.post(f"{url}/transition", json={"to": "resolved"}, headers=me)
+        assert skip.status_code == 409 and "open -> resolved" in skip.json()["detail"]
+        for to in ("assigned", "visiting"):
+            assert (await client.post(f"{url}/transition", json={"to": to}, headers=me)).status_code == 200
+        survey = {"case_id": case_id, "visit_date": "2026-03-05", "findings": "bills seen", "verdict": "confirmed"}
+        assert (await client.post(f"{url}/survey", json=survey, headers=me)).status_code == 200
+        for body in ({"to": "verified"}, {"to": "resolved", "resolution": "assistance_granted"}, {"to": "closed"}):
+            response = await client.post(f"{url}/transition", json=body, headers=me)
+            assert response.status_code == 200, response.text
+        final = response.json()
+        assert (final["state"], final["resolution"], final["verdict"], final["version"]) == (
+            "closed", "assistance_granted", "confirmed", 7)
