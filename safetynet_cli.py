@@ -16,7 +16,7 @@ COMMANDS = {
     "alerts": "streams.cli:alerts",
     "bench": "streams.cli:bench",
     "notifier": "consumers.cli:notifier",
-    "cases": "consumers.cases.cli:cases",
+    "cases": "consumers.cli:cases",
     "analytics": "consumers.cli:analytics",
     "sql": "consumers.cli:sql",
     "demo": "infra.cli:demo",

@@ -1,10 +1,10 @@
 """Disabled Persons' Federation certificates. A 残疾人证号 embeds the ID, so it is tokenised."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from producers.identity import Pseudonymizer
-from producers.reader import event_id, one_of, parse_date, parse_grade, person, required
+from producers.reader import as_fields, event_id, one_of, parse_date, parse_grade, person, required
 from schemas.envelope import DisabilityCertificate, Envelope
 
 COLUMNS = {
@@ -17,8 +17,9 @@ CATEGORIES = frozenset({"视力", "听力", "言语", "肢体", "智力", "精�
 ACTIONS = frozenset({"新办", "换领", "等级变更", "注销"})
 
 
-def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime) -> Envelope:
+def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime | None = None) -> Envelope:
     """Natural key 残疾人证号 + 业务类型 + 办理日期."""
+    row, ingested_at = as_fields(row, COLUMNS), ingested_at or datetime.now(UTC)
     who = person(row, "id_number", keys)
     issued = parse_date(required(row, "issued_on"), "issued_on")
     certificate = keys.tokenise(required(row, "certificate_no"))

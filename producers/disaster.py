@@ -1,10 +1,10 @@
 """Emergency management: household losses, reported by the head of household."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from producers.identity import Pseudonymizer
-from producers.reader import RowError, event_id, parse_date, parse_money, person, required, text, township
+from producers.reader import RowError, as_fields, event_id, parse_date, parse_money, person, required, text, township
 from schemas.envelope import DisasterLoss, Envelope
 
 COLUMNS = {"户主身份证号": "head_id_number", "姓名": "name", "乡镇街道代码": "township_code",
@@ -13,8 +13,9 @@ REQUIRED = frozenset({"head_id_number", "township_code", "loss", "reported_on"})
 IDENTITIES = (("head_id_number", "name"),)
 
 
-def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime) -> Envelope:
+def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime | None = None) -> Envelope:
     """Natural key 户主身份证号 + 报告日期."""
+    row, ingested_at = as_fields(row, COLUMNS), ingested_at or datetime.now(UTC)
     head = person(row, "head_id_number", keys)
     reported = parse_date(required(row, "reported_on"), "reported_on")
     code = township(row, "township_code")

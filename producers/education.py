@@ -5,10 +5,10 @@ school year's first year. A 学籍号 is often 'G' + the student's ID, so it is 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from producers.identity import Pseudonymizer
-from producers.reader import RowError, event_id, money_or_zero, one_of, parse_money, person, required
+from producers.reader import RowError, as_fields, event_id, money_or_zero, one_of, parse_money, person, required
 from schemas.envelope import EducationAid, Envelope
 
 COLUMNS = {
@@ -35,8 +35,9 @@ def school_year(raw: str) -> tuple[str, date]:
     return f"{first}-{second}", date(first, 9, 1)
 
 
-def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime) -> Envelope:
+def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime | None = None) -> Envelope:
     """Natural key 学籍号 + 学年."""
+    row, ingested_at = as_fields(row, COLUMNS), ingested_at or datetime.now(UTC)
     student = person(row, "student_id_number", keys)
     guardian = person(row, "guardian_id_number", keys)
     year, starts = school_year(required(row, "school_year"))

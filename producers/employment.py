@@ -1,10 +1,10 @@
 """Human resources: unemployment and employment registrations."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from producers.identity import Pseudonymizer
-from producers.reader import event_id, one_of, parse_date, person, required, text
+from producers.reader import as_fields, event_id, one_of, parse_date, person, required, text
 from schemas.envelope import EmploymentChange, Envelope
 
 COLUMNS = {"身份证号": "id_number", "姓名": "name", "业务类型": "action", "登记日期": "registered_on",
@@ -14,8 +14,9 @@ IDENTITIES = (("id_number", "name"),)
 ACTIONS = frozenset({"失业登记", "就业登记"})
 
 
-def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime) -> Envelope:
+def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime | None = None) -> Envelope:
     """Natural key 身份证号 + 业务类型 + 登记日期."""
+    row, ingested_at = as_fields(row, COLUMNS), ingested_at or datetime.now(UTC)
     who = person(row, "id_number", keys)
     registered = parse_date(required(row, "registered_on"), "registered_on")
     action = one_of(row, "action", ACTIONS)

@@ -1,10 +1,10 @@
 """Funeral and cremation records; event time is the date of death."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from producers.identity import Pseudonymizer
-from producers.reader import RowError, event_id, parse_date, person, required, text
+from producers.reader import RowError, as_fields, event_id, parse_date, person, required, text
 from schemas.envelope import Envelope, FuneralRecord
 
 COLUMNS = {
@@ -15,8 +15,9 @@ REQUIRED = frozenset({"record_no", "id_number", "died_on"})
 IDENTITIES = (("id_number", "name"),)
 
 
-def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime) -> Envelope:
+def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime | None = None) -> Envelope:
     """Natural key 火化证明编号."""
+    row, ingested_at = as_fields(row, COLUMNS), ingested_at or datetime.now(UTC)
     who = person(row, "id_number", keys)
     died = parse_date(required(row, "died_on"), "died_on")
     cremated = parse_date(row["cremated_on"], "cremated_on") if row.get("cremated_on") else None

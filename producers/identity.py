@@ -7,7 +7,6 @@ passed through `Pseudonymizer.tokenise` first.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from datetime import date
@@ -27,7 +26,7 @@ _EMBEDDED = re.compile(r"(?=(\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[1
 
 def normalise_id(raw: str) -> str:
     """Full-width digits to ASCII, every kind of space removed, x to X. Idempotent."""
-    return _SPACES.sub("", raw.translate(_FULL_WIDTH))
+    return _SPACES.sub("", raw.translate(_FULL_WIDTH)).strip("'\"=")  # Excel's '340… and ="340…"
 
 
 def check_char(first17: str) -> str:
@@ -78,6 +77,7 @@ class Pseudonymizer:
         self._secret = secret.encode() if isinstance(secret, str) else secret
         self._cache: dict[str, str] = {}
         self._people: dict[str, Identified] = {}
+        self._tokens: dict[str, str] = {}
         self._cache_size = cache_size
         self._today = date.today()
 
@@ -95,7 +95,7 @@ class Pseudonymizer:
         """64-hex HMAC-SHA256 of the (normalised) ID number."""
         found = self._cache.get(id_number)
         if found is None:
-            found = hmac.new(self._secret, id_number.encode(), hashlib.sha256).hexdigest()
+            found = hmac.digest(self._secret, id_number.encode(), "sha256").hex()
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()
             self._cache[id_number] = found
@@ -103,7 +103,13 @@ class Pseudonymizer:
 
     def token(self, id_number: str) -> str:
         """A short keyed token for an ID inside another identifier: 'P' + 16 hex."""
-        return "P" + hmac.new(self._secret, b"token:" + id_number.upper().encode(), hashlib.sha256).hexdigest()[:16]
+        found = self._tokens.get(id_number)
+        if found is None:
+            digest = hmac.digest(self._secret, b"token:" + id_number.upper().encode(), "sha256")
+            if len(self._tokens) >= self._cache_size:
+                self._tokens.clear()
+            found = self._tokens[id_number] = "P" + digest.hex()[:16]
+        return found
 
     def tokenise(self, text: str) -> str:
         """Replace every embedded ID-like run with its token; text without one is returned unchanged."""

@@ -11,10 +11,10 @@ which cover every constraint the schema would check (tests round-trip the result
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 
 from producers.identity import Pseudonymizer
-from producers.reader import RowError, build, one_of, parse_date, parse_money, person, required, text
+from producers.reader import RowError, as_fields, build, one_of, parse_date, parse_money, person, required, text
 from schemas.envelope import Envelope, MedicalClaim
 
 COLUMNS = {
@@ -28,12 +28,13 @@ IDENTITIES = (("id_number", "name"),)
 VISIT_TYPES = frozenset({"门诊", "住院", "门特"})
 
 
-def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime) -> Envelope:
+def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime | None = None) -> Envelope:
+    row, ingested_at = as_fields(row, COLUMNS), ingested_at or datetime.now(UTC)
     who = person(row, "id_number", keys)
-    settled = parse_date(row["settled_on"], "settled_on")
-    total = parse_money(row["total_cost"], "total_cost")
-    fund = parse_money(row["fund_paid"], "fund_paid")
-    oop = parse_money(row["out_of_pocket"], "out_of_pocket")
+    settled = parse_date(row.get("settled_on", ""), "settled_on")
+    total = parse_money(row.get("total_cost", ""), "total_cost")
+    fund = parse_money(row.get("fund_paid", ""), "fund_paid")
+    oop = parse_money(row.get("out_of_pocket", ""), "out_of_pocket")
     reversal = total < 0 or fund < 0 or oop < 0
     if reversal and (total > 0 or fund > 0 or oop > 0):
         raise RowError("out_of_pocket", "amounts mix positive and negative values")

@@ -212,44 +212,59 @@ async def publish(sender: BatchSender, settings: Settings, feed: str, events: It
     return outcomes
 
 
+class Identities:
+    """Who appeared (with a name) in this run, once per person; sealed into the vault at the end."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, IdentityRecord] = {}
+
+    def remember(self, person_key: str, id_number: str, name: str, phone: str | None) -> None:
+        if person_key not in self.records:
+            self.records[person_key] = IdentityRecord(person_key=person_key, id_number=id_number, name=name,
+                                                      phone=phone)
+
+    async def publish(self, sender: BatchSender, topic: str, key: bytes) -> None:
+        await sender.prepare(topic)
+        for person_key, record in self.records.items():
+            if sender.append(topic, person_key.encode(), seal(record, key)):
+                await sender.drain()
+
+
+def add_file(summary: IngestSummary, report: FileReport, outcomes: Counter) -> None:
+    """Fold one file's report into the run's summary."""
+    summary.rows_read += report.rows
+    summary.published += outcomes["published"]
+    for reason, n in report.reasons.items():
+        summary.dead_lettered_by_reason[reason] = summary.dead_lettered_by_reason.get(reason, 0) + n
+    for name in report.extra_columns:
+        summary.extra_columns[name] = summary.extra_columns.get(name, 0) + 1
+    if report.unreadable:
+        summary.files_unreadable[report.file] = report.unreadable
+
+
 async def ingest_files(settings: Settings, feed: str, paths: Iterable[Path], progress: Progress | None = None,
                        ) -> IngestSummary:
-    """Read, validate and publish department files of one feed; returns what happened."""
-    paths = [Path(p) for p in paths]
+    """Read, validate and publish department files of one feed; returns what happened.
+
+    Infrastructure errors (no broker, a refused write) propagate; bad rows and files do not.
+    """
     keys = Pseudonymizer(settings.pseudonym_secret.get_secret_value())
-    vault_key = vault_keys(settings)[0]
+    vault_key = vault_keys(settings)[0]  # a bad key fails before anything is published
     ingested_at = datetime.now(UTC)
     dead_log = settings.data_dir / "dead-letters" / f"{feed}-{ingested_at.date().isoformat()}.jsonl"
-    summary, reasons, extras = IngestSummary(), Counter(), Counter()
-    identities: dict[str, IdentityRecord] = {}
-
-    def remember(person_key: str, id_number: str, name: str, phone: str | None) -> None:
-        if person_key not in identities:
-            identities[person_key] = IdentityRecord(person_key=person_key, id_number=id_number, name=name, phone=phone)
-
+    summary, identities = IngestSummary(), Identities()
     await ensure_topics(settings, [feed])
     async with open_producer(settings) as producer:
         sender = BatchSender(producer)
-        for path in paths:
+        for path in map(Path, paths):
             report = FileReport(path.name)
             tick = (lambda r=report: progress(r.file, r.rows)) if progress else None
-            events = read_feed(path, feed, keys, ingested_at, report, on_identity=remember)
-            outcomes = await publish(sender, settings, feed, events, dead_log, tick)
-            summary.rows_read += report.rows
-            summary.published += outcomes["published"]
-            reasons.update(report.reasons)
-            extras.update(report.extra_columns)
-            if report.unreadable:
-                summary.files_unreadable[path.name] = report.unreadable
+            events = read_feed(path, feed, keys, ingested_at, report, on_identity=identities.remember)
+            add_file(summary, report, await publish(sender, settings, feed, events, dead_log, tick))
             if progress:
                 progress(report.file, report.rows)
-        vault_topic = settings.topic(VAULT_TOPIC)
-        await sender.prepare(vault_topic)
-        for person_key, record in identities.items():
-            if sender.append(vault_topic, person_key.encode(), seal(record, vault_key)):
-                await sender.drain()
+        await identities.publish(sender, settings.topic(VAULT_TOPIC), vault_key)
         await sender.flush()
-    summary.vault_records = len(identities)
-    summary.dead_lettered_by_reason = dict(reasons.most_common())
-    summary.extra_columns = dict(extras)
+    summary.vault_records = len(identities.records)
+    summary.dead_lettered_by_reason = dict(sorted(summary.dead_lettered_by_reason.items(), key=lambda kv: -kv[1]))
     return summary

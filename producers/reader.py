@@ -31,11 +31,13 @@ _DIGITS = {ord("０") + d: ord("0") + d for d in range(10)}
 _DIGITS.update({ord("，"): ord(","), ord("．"): ord("."), ord("－"): ord("-"), ord("−"): ord("-"),
                 ord("／"): ord("/"), ord("＋"): ord("+")})
 _HEADER_JUNK = re.compile(r"[\s\u3000\ufeff\"'*]+")
+_HEADER_UNIT = re.compile(r"[(（][^)）]*[)）]$")  # 个人自付(元)
 _PLAIN_MONEY = re.compile(r"(-?)(\d+)(?:\.(\d{1,2}))?")
 _MONEY = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?")
-_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?|(\d{4})(\d{2})(\d{2})")
+_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?|(\d{4})(\d{2})(\d{2})")
 _GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _date_cache: dict[str, date] = {}
+_fields_of: dict[int, frozenset[str]] = {}  # id(COLUMNS) of a feed module -> its field names
 M = TypeVar("M", bound=BaseModel)
 
 IdentitySink = Callable[[str, str, str, str | None], None]  # person_key, id_number, name, phone
@@ -102,6 +104,23 @@ def parse_int(text: str, column: str) -> int:
     if not cleaned.isdigit():
         raise RowError(column, "must be a whole number")
     return int(cleaned)
+
+
+def as_fields(row: dict[str, str], columns: dict[str, str]) -> dict[str, str]:
+    """A row keyed by English field names passes through; Chinese headers or aliases are mapped (callers
+    outside the reader may hand `to_event` a row straight from `csv.DictReader`)."""
+    fields = _fields_of.get(id(columns))
+    if fields is None:
+        fields = _fields_of[id(columns)] = frozenset(columns.values())
+    if row.keys() <= fields:
+        return row
+    aliases = {clean_header(k): v for k, v in columns.items()} | {v.lower(): v for v in fields}
+    mapped = {}
+    for header, value in row.items():
+        name = aliases.get(clean_header(str(header))) or aliases.get(clean_header(str(header)).lower())
+        if name:
+            mapped[name] = (value or "").strip()
+    return mapped
 
 
 def required(row: dict[str, str], column: str) -> str:
@@ -182,7 +201,8 @@ def feed_module(feed: str) -> ModuleType:
 
 
 def clean_header(name: str) -> str:
-    return _HEADER_JUNK.sub("", name)
+    """Drop spaces (also full-width), a BOM, quotes, asterisks and a trailing unit such as (元)."""
+    return _HEADER_UNIT.sub("", _HEADER_JUNK.sub("", name))
 
 
 def map_headers(headers: list[str], module: ModuleType) -> tuple[list[str | None], list[str]]:

@@ -1,10 +1,10 @@
 """Civil affairs roster: who is under assistance or monitoring, one row per change."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from producers.identity import Pseudonymizer
-from producers.reader import (event_id, money_or_zero, one_of, parse_date, parse_grade, parse_int,
+from producers.reader import (as_fields, event_id, money_or_zero, one_of, parse_date, parse_grade, parse_int,
                               parse_money, person, required, township)
 from schemas.envelope import Envelope, RosterChange
 
@@ -21,8 +21,9 @@ CATEGORIES = frozenset({"低保", "特困", "低保边缘", "支出型困难", "
 STATUSES = frozenset({"在保", "退出"})
 
 
-def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime) -> Envelope:
+def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime | None = None) -> Envelope:
     """One roster change; natural key 身份证号 + 变更日期."""
+    row, ingested_at = as_fields(row, COLUMNS), ingested_at or datetime.now(UTC)
     who = person(row, "id_number", keys)
     effective = parse_date(required(row, "effective_date"), "effective_date")
     household = keys.tokenise(required(row, "household_id"))

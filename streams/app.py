@@ -64,13 +64,16 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         app_id(settings),
         broker=f"kafka://{settings.kafka_bootstrap}",
         store=settings.store,
-        datadir=str(settings.data_dir / "faust"),
+        datadir=str(settings.data_dir / "faust" / app_id(settings)),  # one store per app: ids never share tables
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
         broker_session_timeout=settings.broker_session_timeout,
         broker_rebalance_timeout=settings.broker_rebalance_timeout,
         broker_heartbeat_interval=1.0,
-        broker_commit_interval=0.5,
+        broker_commit_interval=1.0,
+        producer_linger=0.005,  # batch the changelog, snapshot and alert sends of a burst
+        producer_max_batch_size=1 << 20,
+        producer_max_request_size=4 << 20,
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
         web_enabled=False,
@@ -83,19 +86,27 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
     people = app.Table("people-by-key", default=dict)
     households = app.Table("households-by-id", default=dict)
 
+    async def notify(action: str, alert: Alert) -> None:
+        await alerts_topic.send(key=alert.alert_id.encode(), value=AlertNotice(action=action, alert=alert))
+
     async def publish(changes: Changes) -> dict[str, dict]:
-        """Send raised and withdrawn alerts; wait for the broker's ack before state records them."""
+        """Send raised and withdrawn alerts. faust flushes them before it commits the input offset."""
         sent, now = {}, datetime.now(timezone.utc)
         for firing in changes.raise_:
             alert = firing.to_alert(rules.version, now)
             sent[alert.alert_id] = alert.model_dump(mode="json")
-            await (await alerts_topic.send(key=alert.alert_id.encode(), value=AlertNotice(action="raised", alert=alert)))
+            await notify("raised", alert)
             metrics.ALERTS.labels(alert.rule, alert.severity, alert.township_code or "").inc()
         for alert_json in changes.withdraw:
-            alert = Alert.model_validate(alert_json)
-            await (await alerts_topic.send(key=alert.alert_id.encode(), value=AlertNotice(action="withdrawn", alert=alert)))
-            metrics.WITHDRAWN.labels(alert.rule).inc()
+            await notify("withdrawn", Alert.model_validate(alert_json))
+            metrics.WITHDRAWN.labels(alert_json["rule"]).inc()
         return sent
+
+    async def resend(raised: dict) -> None:
+        """A redelivered input (after a crash) finds its state already written, but perhaps not its
+        alerts: send what stands again. Same alert_id, so consumers deduplicate."""
+        for entry in raised.values():
+            await notify("raised", Alert.model_validate(entry["alert"]))
 
     async def settle(raised: dict, firings: list[Firing], cut: str | None) -> dict:
         changes = diff(raised, firings, frozen_before=cut or "0000-00-00")
@@ -124,10 +135,23 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
                 await dead_letter(event, exc, "people")
             metrics.observe(event.feed, started, event.event_time)
 
+    async def forward(person_key: str, masked: str, records: list, cut: str | None) -> None:
+        """Send the member's snapshot to every household the roster ever put them in."""
+        snapshot = member_snapshot(masked, records)
+        for household_id in sorted(households_of(records)):
+            await members_topic.send(key=household_id.encode(),
+                                     value={"h": household_id, "p": person_key, "s": snapshot, "cut": cut})
+
     async def judge_one_person(event: Envelope) -> None:
         state = people[event.person_key] or {"m": event.masked_id, "recs": {}, "raised": {}, "newest": "0000", "cut": None}
+        record = to_record(event)
+        if state["recs"].get(event.event_id) == record:  # a re-export, or a redelivery after a crash
+            await resend(state["raised"])
+            if event.feed in HOUSEHOLD_FEEDS:
+                await forward(event.person_key, state["m"], list(state["recs"].values()), state["cut"])
+            return
         recs = dict(state["recs"])
-        recs[event.event_id] = to_record(event)
+        recs[event.event_id] = record
         newest, cut = max(state["newest"], event.event_time.isoformat()), state["cut"]
         if min(r["d"] for r in recs.values()) < horizon(newest):
             recs, frozen = prune(recs, horizon(newest), reach_days(rules))
@@ -136,10 +160,7 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         firings = judge_person(event.person_key, state["m"], records, rules)
         raised = await settle(state["raised"], firings, cut)
         if event.feed in HOUSEHOLD_FEEDS:
-            snapshot = member_snapshot(state["m"], records)
-            for household_id in sorted(households_of(records)):
-                await members_topic.send(key=household_id.encode(),
-                                         value={"h": household_id, "p": event.person_key, "s": snapshot, "cut": cut})
+            await forward(event.person_key, state["m"], records, cut)
         people[event.person_key] = {"m": state["m"], "recs": recs, "raised": raised, "newest": newest, "cut": cut}
 
     @app.agent(members_topic, name="judge-households")
@@ -153,6 +174,9 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
 
     async def judge_one_household(snap: dict) -> None:
         state = households[snap["h"]] or {"members": {}, "raised": {}, "cut": None}
+        if state["members"].get(snap["p"]) == snap["s"]:
+            await resend(state["raised"])
+            return
         members = dict(state["members"])
         members[snap["p"]] = snap["s"]
         cut = max(filter(None, (state["cut"], snap["cut"])), default=None)

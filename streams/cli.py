@@ -62,7 +62,8 @@ def replay(directory: Path, rules_file: Path | None, out: Path | None, workers: 
         sys.stdout.write(lines)
     dead = sum(result.dead_letters.values())
     click.echo(f"replay: {result.rows_read} rows read, {result.published} published, {dead} dead-lettered, "
-               f"{len(result.alerts)} alerts in {result.seconds['total']:.1f} s", err=True)
+               f"{len(result.alerts)} alerts in {result.seconds['total']:.1f} s "
+               f"({', '.join(f'{k} {v:.1f} s' for k, v in result.seconds.items() if k != 'total')})", err=True)
     for reason, n in sorted(result.dead_letters.items(), key=lambda kv: -kv[1]):
         click.echo(f"  dead letter x{n}: {reason}", err=True)
 

@@ -19,6 +19,7 @@ from streams.topics import create_topics, pipeline_topics
 
 def run(settings: Settings, loglevel: str = "warning") -> None:
     rules = load_rules(settings.rules_file)
+    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)
     pipeline = create_app(settings, rules)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="127.0.0.1")

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from producers.publish import ingest_files, kafka_options
-from producers.simulate import HEADERS, simulate
+from producers.simulate import simulate
 from producers.vault import open_sealed, vault_keys
 from schemas.envelope import FEEDS, DeadLetter, Envelope
 

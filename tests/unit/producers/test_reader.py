@@ -271,3 +271,19 @@ def test_fast_built_medical_envelopes_are_valid(tmp_path):
     reversal = medical_row(sid="G" + ALICE, day="2025-03-09", total="-5000", fund="-3765.50", oop="-1234.50")
     for e in envelopes(read(write(tmp_path, "medical.csv", MEDICAL, [medical_row(), reversal]), "medical")[0]):
         assert Envelope.model_validate_json(e.model_dump_json()) == e
+
+
+def test_to_event_takes_a_row_with_chinese_headers_too():
+    from producers import medical
+
+    e = medical.to_event(dict(zip(MEDICAL, medical_row())), KEYS)
+    assert e.payload.out_of_pocket_fen == 123_450 and e.ingested_at.tzinfo is not None
+    with pytest.raises(RowError):
+        medical.to_event({"结算单号": "JS1", "身份证号": ALICE}, KEYS, NOW)
+
+
+def test_what_spreadsheets_do_to_exports(tmp_path):
+    header = [h + " （元） " if h in ("医疗总费用", "基金支付", "个人自付") else h for h in MEDICAL]
+    row = medical_row(id_number=f"'{ALICE}", day="2025年3月2日")
+    (e,) = envelopes(read(write(tmp_path, "medical.csv", header, [row]), "medical")[0])
+    assert e.person_key == KEYS.key(ALICE) and e.event_time == date(2025, 3, 2)

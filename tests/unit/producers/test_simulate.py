@@ -48,3 +48,15 @@ def test_reversals_and_re_exports_are_present(tmp_path):
     events = [e for e in read_feed(tmp_path / "medical.csv", "medical", keys, datetime.now(UTC))]
     assert any(e.payload.is_reversal for e in events)
     assert len({e.event_id for e in events}) < len(events)
+
+
+def test_planted_cases_agree_with_the_batch_oracle(tmp_path):
+    """The independent oracle (tests/oracle.py) fires exactly for the planted cases marked to fire."""
+    from producers.identity import mask
+    from tests.oracle import expected_alerts
+
+    simulate(tmp_path, scale=0.01, seed=21)
+    fired = {(a["rule"], a["subject"]) for a in expected_alerts(tmp_path)}
+    planted = [json.loads(line) for line in (tmp_path / "planted.jsonl").read_text().splitlines()]
+    wrong = [p for p in planted if ((p["rule"], mask(p["id_number"])) in fired) != p["fires"]]
+    assert not wrong, [(p["rule"], p["note"]) for p in wrong]

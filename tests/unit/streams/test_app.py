@@ -55,8 +55,9 @@ async def test_redelivery_raises_nothing_new_and_late_reversal_withdraws(pipelin
         await agent.put(claim, key=f.key(A).encode())  # a re-export, or a redelivery after a crash
         await agent.put(f.claim(A, "2025-05-01", "JS1", 31000, reversal=True), key=f.key(A).encode())
     actions = [(v.action, v.alert.alert_id) for _, v in pipeline.sent["alerts"]]
-    assert [a for a, _ in actions] == ["raised", "withdrawn"]
-    assert actions[0][1] == actions[1][1]
+    # the redelivery re-sends what stands under the same id (its first send may have been lost)
+    assert [a for a, _ in actions] == ["raised", "raised", "withdrawn"]
+    assert len({aid for _, aid in actions}) == 1
 
 
 async def test_household_stage_judges_member_snapshots(pipeline):
