@@ -22,7 +22,7 @@ import click
 from producers.identity import Pseudonymizer
 from producers.reader import decode, read_feed
 from producers.city import HEADERS, City
-from schemas.settings import load_settings
+from schemas.settings import Settings, load_settings
 
 
 def write_medical(path: Path, rows: int, seed: int = 1) -> None:
@@ -47,12 +47,24 @@ def parse_only(path: Path) -> int:
     return sum(1 for _ in read_feed(path, "medical", keys, datetime.now(UTC)))
 
 
-def ingest(path: Path, config: Path | None) -> int:
+def ingest(path: Path, settings: Settings) -> int:
     from producers.publish import ingest_files
 
-    settings = load_settings(config).model_copy(update={"topic_prefix": f"bench-{uuid.uuid4().hex[:8]}."})
-    summary = asyncio.run(ingest_files(settings, "medical", [path]))
-    return summary.published
+    return asyncio.run(ingest_files(settings, "medical", [path])).published
+
+
+async def drop_topics(settings: Settings) -> None:
+    """The bench's topics hold ~100 MB each run: delete them afterwards."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from producers.publish import kafka_options
+
+    admin = AIOKafkaAdminClient(**kafka_options(settings))
+    await admin.start()
+    try:
+        await admin.delete_topics([t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)])
+    finally:
+        await admin.close()
 
 
 def timed(stage, *args) -> tuple[int, float, float]:
@@ -72,13 +84,16 @@ def main(rows: int, config: Path | None, no_kafka: bool, profile: bool) -> None:
         path = Path(tmp) / "medical.csv"
         write_medical(path, rows)
         stages = [("csv.reader baseline", baseline, (path,)), ("parse + validate", parse_only, (path,))]
+        settings = load_settings(config).model_copy(update={"topic_prefix": f"bench-{uuid.uuid4().hex[:8]}."})
         if not no_kafka:
-            stages.append(("parse + validate + publish", ingest, (path, config)))
+            stages.append(("parse + validate + publish", ingest, (path, settings)))
         click.echo(f"medical feed, {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB GB18030")
         click.echo(f"{'stage':<28} {'rows':>9} {'wall s':>7} {'rows/s':>9} {'cpu s':>7} {'rows/cpu-s':>10}")
         for name, stage, args in stages:
             n, seconds, cpu = timed(stage, *args)
             click.echo(f"{name:<28} {n:>9,} {seconds:>7.2f} {n / seconds:>9,.0f} {cpu:>7.2f} {n / cpu:>10,.0f}")
+        if not no_kafka:
+            asyncio.run(drop_topics(settings))
         if os.getloadavg()[0] > (os.cpu_count() or 1):
             click.echo(f"note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: wall-clock rates are low")
         if profile:

@@ -23,7 +23,7 @@ from schemas.envelope import DisabilityCertificate, Envelope
 from schemas.settings import Settings
 from streams.app import app_id
 from streams.replay import drain, files_by_feed, replay, start_worker, stop_worker
-from streams.topics import (committed, create_topics, delete_topics, end_offsets, feed_topics, pipeline_topics,
+from streams.topics import (committed, create_topics, delete_run, delete_topics, end_offsets, feed_topics, pipeline_topics,
                             wait_group_stable)
 
 ROWS_PER_SCALE = 490_000  # rows the simulator writes at --scale 1.0 (about 130,000 monitored people)
@@ -186,7 +186,10 @@ async def measure(settings: Settings, events: int, replay_events: int, work: Pat
         figures["replay_1m_s"] = result.seconds["total"] * 1_000_000 / max(result.rows_read, 1)
         figures["replay_alerts"] = len(result.alerts)
     finally:
-        await delete_topics(base, base.topic_prefix)
+        await delete_run(base, app_id(base))
+        for sub in ("idle", "live"):
+            run = base.model_copy(update={"topic_prefix": f"{base.topic_prefix}{sub}."})
+            await delete_run(run, app_id(run))
     return figures
 
 

@@ -21,7 +21,7 @@ from schemas.settings import Settings
 from streams.app import app_id
 from streams.config import load_rules
 from streams.export import fold, read_notices
-from streams.topics import (create_topics, delete_topics, end_offsets, feed_topics, pipeline_topics, wait_consumed,
+from streams.topics import (create_topics, delete_run, delete_topics, end_offsets, feed_topics, pipeline_topics, wait_consumed,
                             wait_group_stable)
 
 
@@ -116,7 +116,7 @@ async def replay(directory: Path, settings: Settings, rules_file: Path | None = 
         for proc in procs:
             stop_worker(proc)
         if not keep_topics:
-            await delete_topics(settings, settings.topic_prefix)
+            await delete_run(settings, app_id(settings))
     result.seconds["total"] = time.perf_counter() - clock
     return result
 

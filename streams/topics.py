@@ -38,14 +38,27 @@ async def create_topics(settings: Settings, names: Iterable[str], compacted: Ite
         await admin.close()
 
 
-async def delete_topics(settings: Settings, prefix: str) -> None:
-    """Delete every topic whose name starts with `prefix` (a replay's own topics), and its groups."""
+async def delete_topics(settings: Settings, *prefixes: str) -> None:
+    """Delete every topic whose name starts with one of `prefixes` (a replay's own topics)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
-        doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        doomed = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
         if doomed:
             await admin.delete_topics(doomed)
+    finally:
+        await admin.close()
+
+
+async def delete_run(settings: Settings, group: str) -> None:
+    """Remove a finished run's topics, its faust-internal topics (named after the group) and the group."""
+    await delete_topics(settings, settings.topic_prefix, f"{group}-")
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_consumer_groups([group])
+    except Exception:  # noqa: BLE001 - a group that never formed has nothing to delete
+        pass
     finally:
         await admin.close()
 

@@ -142,6 +142,10 @@ def parse_money(raw: str, *, signed: bool = False) -> int:
     return fen
 
 
+def optional_money(raw: str | None) -> int:
+    return parse_money(raw) if (raw or "").strip() else 0
+
+
 def parse_date(raw: str) -> date:
     """`YYYY-MM-DD`, `YYYY/MM/DD` (one-digit month/day accepted) or `YYYYMMDD`."""
     text = halfwidth(raw or "").strip()
@@ -230,7 +234,7 @@ def roster_record(row: dict[str, str]) -> dict[str, Any]:
     person, day = normalise_id(row.get("id_number", "")), parse_date(row.get("effective_date", ""))
     grade = (row.get("disability_grade") or "").strip()
     one_of("roster", row, "category")
-    parse_money(row.get("monthly_benefit", ""))
+    optional_money(row.get("monthly_benefit", ""))
     return {
         "feed": "roster", "key": f"{person}|{day}", "person": person, "day": day,
         # Reading: household_id is the raw 户编号 with surrounding spaces removed.
@@ -284,7 +288,8 @@ def education_record(row: dict[str, str]) -> dict[str, Any]:
     if not re.fullmatch(r"\d{4}-\d{4}", year):
         raise ValueError(f"not a school year: {year!r}")
     one_of("education", row, "stage")
-    net = sum(parse_money(row.get(name, "")) for name in ("tuition", "boarding")) - parse_money(row.get("aid_received", ""))
+    # Reading: a blank 住宿费 or 已获资助 is 0 (exports leave zero cells empty); 学杂费 is required.
+    net = parse_money(row.get("tuition", "")) + optional_money(row.get("boarding", "")) - optional_money(row.get("aid_received", ""))
     return {
         "feed": "education", "key": f"{student_no}|{year}",
         "student": normalise_id(row.get("student_id_number", "")),

@@ -19,7 +19,7 @@ from schemas.settings import Settings
 from streams.app import app_id
 from streams.export import fold, read_notices
 from streams.replay import drain, files_by_feed, replay, start_worker, stop_worker
-from streams.topics import committed, create_topics, delete_topics, end_offsets, feed_topics, pipeline_topics
+from streams.topics import committed, create_topics, delete_run, delete_topics, end_offsets, feed_topics, pipeline_topics
 from tests.oracle import expected_alerts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,7 +60,7 @@ async def test_two_workers_split_partitions_and_agree_with_one(city, settings):
 async def test_sigkill_mid_replay_loses_nothing_and_duplicates_nothing(city, stack):
     settings = stack.model_copy(update={"topic_prefix": f"crash{os.getpid()}.", "store": "rocksdb://",
                                         "data_dir": stack.data_dir / f"crash-{os.getpid()}"})
-    await delete_topics(settings, settings.topic_prefix)
+    await delete_run(settings, app_id(settings))
     await create_topics(settings, pipeline_topics(settings))
     log = settings.data_dir / "worker.log"
     worker = start_worker(settings, None, log)
@@ -83,7 +83,7 @@ async def test_sigkill_mid_replay_loses_nothing_and_duplicates_nothing(city, sta
         notices = await read_notices(settings)
     finally:
         stop_worker(worker)
-        await delete_topics(settings, settings.topic_prefix)
+        await delete_run(settings, app_id(settings))
     standing = fold(notices)
     assert as_rows(exported(standing)) == as_rows(expected_alerts(city))
     # downstream sees each alert once: every raised id folds to one standing alert

@@ -1,0 +1,97 @@
+"""`create_web_app(settings)`: the server-rendered pages of the console, the public channels and the overview.
+
+    /                       public: 申请救助, 进度查询, 举报, 我要预警 (public.py)
+    /hotline                12345 operators: file a ticket, follow it to closure (hotline.py)
+    /login, /console        caseworkers: inbox, live feed (live.py), case page and actions (console.py)
+    /overview               supervisors: cases by state and SLA per township, Grafana links (overview.py)
+
+The pages talk to the case tracker API and the intake API over HTTP (backends.py) and to Redis only
+to read the notifier's inbox streams and to remember 12345 ticket numbers.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from redis.asyncio import Redis
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from consumers.notifier.routing import load_routing
+from consumers.web import console, hotline, live, overview, public
+from consumers.web.backends import BackendError, CasesClient, IntakeClient
+from consumers.web.photos import PhotoStore
+from consumers.web.security import BodyTooLarge, CsrfRejected, Guard
+from consumers.web.views import HERE, error_page
+from schemas.settings import Settings
+
+CASES_URL = "http://127.0.0.1:8040"
+INTAKE_URL = "http://127.0.0.1:8030"
+GRAFANA_URL = "http://127.0.0.1:3000"
+ROUTING = Path(__file__).resolve().parents[2] / "infra" / "routing.yaml"
+
+
+def create_web_app(settings: Settings, *, cases_url: str = CASES_URL, intake_url: str = INTAKE_URL,
+                   grafana_url: str = GRAFANA_URL, routing_file: Path = ROUTING, secure_cookies: bool = False,
+                   clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
+    """The web app; its lifespan opens the HTTP clients of both backends and a Redis client."""
+    app = FastAPI(title="safetynet web", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=_clients(settings, cases_url, intake_url))
+    app.state.settings, app.state.clock, app.state.secure = settings, clock, secure_cookies
+    app.state.grafana_url, app.state.routing = grafana_url.rstrip("/"), load_routing(routing_file)
+    app.state.photos = PhotoStore(settings.data_dir / "web" / "photos")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (public, hotline, console, live, overview):
+        app.include_router(module.router)
+    _handle_errors(app)
+    app.add_middleware(Guard, secure=secure_cookies)
+    return app
+
+
+def _clients(settings: Settings, cases_url: str, intake_url: str):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis = Redis.from_url(settings.redis_url)
+        async with httpx.AsyncClient(base_url=cases_url, timeout=10.0) as cases, \
+                httpx.AsyncClient(base_url=intake_url, timeout=10.0) as intake:
+            app.state.cases, app.state.intake, app.state.redis = CasesClient(cases), IntakeClient(intake), redis
+            try:
+                yield
+            finally:
+                await redis.aclose()
+
+    return lifespan
+
+
+def _handle_errors(app: FastAPI) -> None:
+    async def csrf(request: Request, exc: CsrfRejected):
+        return error_page(request, 403, "页面已过期或来源不明（CSRF 校验失败）。请刷新页面后重新提交。")
+
+    async def too_large(request: Request, exc: BodyTooLarge):
+        return error_page(request, 413)
+
+    async def backend(request: Request, exc: BackendError):
+        if exc.status == 401:
+            return error_page(request, 401, "登录已过期，请重新登录。")
+        return error_page(request, exc.status if exc.status in (403, 404, 409) else 503)
+
+    async def unreachable(request: Request, exc: httpx.TransportError):
+        return error_page(request, 503)
+
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return error_page(request, exc.status_code)
+
+    async def login_first(request: Request, exc: console.LoginRequired):
+        return RedirectResponse("/login", status_code=303)
+
+    app.add_exception_handler(console.LoginRequired, login_first)
+    app.add_exception_handler(CsrfRejected, csrf)
+    app.add_exception_handler(BodyTooLarge, too_large)
+    app.add_exception_handler(BackendError, backend)
+    app.add_exception_handler(httpx.TransportError, unreachable)
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -1,0 +1,89 @@
+"""The console's two backends, over HTTP: the case tracker API and the intake API.
+
+Pages never touch the tracker's store: they call its API with the user's own token, so every read
+and write passes the tracker's checks (403 for another township, 409 for a wrong step, audited reveals).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+
+from schemas.cases import Case
+
+
+class CasesClient:
+    """`/api/...` of `safetynet cases serve`, as the logged-in user."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def login(self, user: str, password: str) -> str | None:
+        response = await self.http.post("/api/login", json={"user": user, "password": password})
+        if response.status_code == 401:
+            return None
+        return _ok(response)["token"]
+
+    async def list(self, token: str, limit: int = 500) -> list[dict]:
+        return _ok(await self.http.get("/api/cases", params={"limit": limit}, headers=_bearer(token)))
+
+    async def get(self, token: str, case_id: str) -> Case:
+        return Case.model_validate(_ok(await self.http.get(f"/api/cases/{case_id}", headers=_bearer(token))))
+
+    async def transition(self, token: str, case_id: str, to: str, *, resolution: str | None = None,
+                         note: str = "") -> Case:
+        body = {"to": to, "resolution": resolution, "note": note}
+        return Case.model_validate(_ok(await self.http.post(f"/api/cases/{case_id}/transition", json=body,
+                                                            headers=_bearer(token))))
+
+    async def survey(self, token: str, case_id: str, visit_date: date, findings: str, verdict: str) -> Case:
+        body = {"case_id": case_id, "visit_date": visit_date.isoformat(), "findings": findings, "verdict": verdict}
+        return Case.model_validate(_ok(await self.http.post(f"/api/cases/{case_id}/survey", json=body,
+                                                            headers=_bearer(token))))
+
+    async def reveal(self, token: str, case_id: str, reason: str) -> dict:
+        return _ok(await self.http.post(f"/api/cases/{case_id}/reveal", json={"reason": reason},
+                                        headers=_bearer(token)))
+
+
+class IntakeClient:
+    """`/api/intake/...` of `safetynet intake`: public channels, no user token."""
+
+    PATHS = {"application": "/api/intake/applications", "tip_off": "/api/intake/tip-offs",
+             "warning_report": "/api/intake/warnings", "hotline": "/api/intake/hotline"}
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def submit(self, channel: str, body: dict, idempotency_key: str) -> dict:
+        """The receipt; BackendError(422) with the intake's per-field detail when a field is wrong."""
+        response = await self.http.post(self.PATHS[channel], json=body,
+                                        headers={"Idempotency-Key": idempotency_key})
+        return _ok(response)
+
+    async def status(self, application_no: str, id_number: str) -> dict:
+        response = await self.http.post("/api/intake/applications/status",
+                                        json={"application_no": application_no, "id_number": id_number})
+        return _ok(response)
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _ok(response: httpx.Response):
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        raise BackendError(response.status_code, detail)
+    return response.json()
+
+
+class BackendError(Exception):
+    """The tracker or intake said no; `status` is its HTTP status, `detail` its explanation."""
+
+    def __init__(self, status: int, detail: object) -> None:
+        super().__init__(f"HTTP {status}: {detail}")
+        self.status, self.detail = status, detail
