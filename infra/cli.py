@@ -55,11 +55,17 @@ def status(settings: Settings) -> None:
 
 @click.command()
 @config_option
-def demo(config: Path | None) -> None:
-    """End-to-end demo. For now it only brings the stack up."""
-    settings = load_settings(config)
-    click.echo(_run(local_stack.up, settings))
-    click.echo("demo: the stack is up; the end-to-end scenario is not wired yet.")
+@click.option("--scale", default=0.05, show_default=True, help="City size (1.0 = about 130,000 monitored people).")
+@click.option("--seed", default=1, show_default=True)
+@click.option("--exit", "exit_after", is_flag=True, help="Stop the services once the city is processed.")
+def demo(config: Path | None, scale: float, seed: int, exit_after: bool) -> None:
+    """The whole system on a simulated city: stack, services, ingest, findings, console URL and logins."""
+    from infra.demo import run
+
+    try:
+        raise SystemExit(run(load_settings(config), scale, seed, wait=not exit_after, echo=click.echo))
+    except (local_stack.StackError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _run(action, settings: Settings):

@@ -34,7 +34,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                "triggered_at", "rule_version", "evidence_feeds", "top_figure"),
     "alert_withdrawals": ("alert_id", "rule", "township_code", "withdrawn_at"),
     "case_events": ("case_id", "version", "event_type", "to_state", "source", "alert_id", "rule", "person_key",
-                    "township_code", "actor", "at", "verdict", "monthly_benefit_stopped_fen"),
+                    "township_code", "actor", "at", "verdict", "resolution", "monthly_benefit_fen"),
     "notifications": ("notification_id", "group_name", "person_key", "township_code", "severity", "escalated",
                       "rules", "alert_ids", "created_at", "delivered_at", "outcome"),
 }
@@ -72,14 +72,19 @@ def withdrawal_row(a: dict) -> Row:
             "withdrawn_at": a["triggered_at"]}
 
 
-def case_row(c: dict) -> Row:
-    """Tolerant of the cases service's field names; only these fields are kept."""
-    return {"case_id": c["case_id"], "version": int(c.get("version", 1)),
-            "event_type": c.get("event_type") or c.get("type", ""), "to_state": c.get("to_state", ""),
-            "source": c.get("source", "alert"), "alert_id": c.get("alert_id") or "", "rule": c.get("rule") or "",
-            "person_key": c.get("person_key") or "", "township_code": c.get("township_code") or "",
-            "actor": c.get("actor") or "", "at": c["at"], "verdict": c.get("verdict") or "",
-            "monthly_benefit_stopped_fen": int(c.get("monthly_benefit_stopped_fen") or 0)}
+def case_row(data: dict) -> Row:
+    """One row per case event (schemas.cases.CaseEventRecord); only PII-free fields are kept."""
+    e = data["event"]
+    opened = e["type"] == "opened"
+    from_alert = opened and e["category"] in ("risk", "audit")
+    benefit = next((x.get("figure") or 0 for x in e.get("evidence") or [] if x["feed"] == "roster"), 0) if opened else 0
+    return {"case_id": e["case_id"], "version": int(e["version"]), "event_type": e["type"],
+            "to_state": e.get("to_state") or ("open" if opened else ""),
+            "source": ("alert" if from_alert else e["kind"]) if opened else "",
+            "alert_id": e["source_id"] if from_alert else "", "rule": e["kind"] if from_alert else "",
+            "person_key": e.get("person_key") or "", "township_code": e.get("township_code") or "",
+            "actor": e["actor"], "at": e["at"], "verdict": e.get("verdict") or "",
+            "resolution": e.get("resolution") or "", "monthly_benefit_fen": round(benefit * 100)}
 
 
 def notification_row(n: dict) -> Row:

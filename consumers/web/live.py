@@ -85,9 +85,10 @@ async def inbox_events(user: User, token: str, *, cases: CasesClient, redis, rou
         except BackendError:
             yield sse("expired", {"message": "登录已过期，请重新登录"})
             return
-        for row in inbox_rows([r for r in rows if seen.get(r["case_id"]) != r["version"]], now(), state, rule):
+        for row in inbox_rows([r for r in rows if seen.get(r["case_id"]) != r["version"]], now()):
             new = row["case_id"] not in seen
-            yield sse("case", {"case_id": row["case_id"], "new": new, "state": STATES[row["state"]],
+            shown = (not state or row["state"] == state) and (not rule or row["kind"] == rule)
+            yield sse("case", {"case_id": row["case_id"], "new": new, "shown": shown, "state": STATES[row["state"]],
                                "html": render_fragment("_case_row.html", row=row, fresh=new)})
         seen.update({row["case_id"]: row["version"] for row in rows})
         yield ": keep-alive\n\n"

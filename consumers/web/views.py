@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from consumers.web import labels
 from consumers.web.security import csrf_token, session_user
@@ -21,12 +22,14 @@ TEMPLATES.env.filters.update(
 TEMPLATES.env.globals.update(labels=labels, STATES=labels.STATES, KINDS=labels.KINDS)
 
 
-def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
     """A page with the user (if logged in), this browser's CSRF token and the clock in its context."""
     session = session_user(request)
-    context = {"user": session[0] if session else None, "csrf": csrf_token(request),
+    csrf = csrf_token(request)
+    context = {"user": session[0] if session else None, "csrf": csrf,
+               "csrf_input": Markup(f'<input type="hidden" name="csrf_token" value="{escape(csrf)}">'),
                "now": request.app.state.clock(), **context}
-    response = TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+    response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
 

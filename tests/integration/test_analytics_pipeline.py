@@ -60,27 +60,33 @@ def alert(alert_id: str, rule: str, kind: str = "risk") -> Alert:
 
 
 def case_events() -> list[dict]:
-    t = NOW.isoformat
-    later = lambda h: (NOW + timedelta(hours=h)).isoformat()  # noqa: E731
-    return [
-        {"case_id": "c1", "version": 1, "event_type": "CaseOpened", "to_state": "open", "rule": "medical_burden",
-         "alert_id": "m1", "township_code": "340403001", "at": t()},
-        {"case_id": "c1", "version": 2, "event_type": "CaseVerified", "to_state": "verified", "verdict": "confirmed",
-         "at": later(24)},
-        {"case_id": "c2", "version": 1, "event_type": "CaseOpened", "to_state": "open", "rule": "medical_burden",
-         "alert_id": "m2", "at": t()},
-        {"case_id": "c2", "version": 2, "event_type": "CaseVerified", "to_state": "verified", "verdict": "dismissed",
-         "at": later(48)},
-        {"case_id": "c3", "version": 1, "event_type": "CaseOpened", "to_state": "open", "rule": "deceased_recipient",
-         "alert_id": "d1", "at": t()},
-        {"case_id": "c3", "version": 2, "event_type": "CaseVerified", "to_state": "verified", "verdict": "confirmed",
-         "at": later(5)},
-        {"case_id": "c3", "version": 3, "event_type": "BenefitStopped", "to_state": "closed",
-         "monthly_benefit_stopped_fen": 80000, "at": later(6)},
-        {"case_id": "h1", "version": 1, "event_type": "CaseOpened", "to_state": "open", "source": "hotline", "at": t()},
-        {"case_id": "h1", "version": 2, "event_type": "CaseClosed", "to_state": "closed", "source": "hotline",
-         "at": later(3)},
+    """What the case tracker writes (schemas.cases), wrapped in CaseEventRecord."""
+    from schemas.cases import CaseEventRecord, CaseOpened, CaseTransitioned, SurveyRecorded
+
+    at = lambda h: NOW + timedelta(hours=h)  # noqa: E731
+    due = at(24 * 7)
+
+    def opened(case_id: str, kind: str, category: str, source_id: str, evidence=()) -> CaseOpened:
+        return CaseOpened(case_id=case_id, version=1, actor="system", at=at(0), kind=kind, category=category,
+                          source_id=source_id, township_code="340403001", evidence=list(evidence), sla_due=due)
+
+    def survey(case_id: str, version: int, verdict: str, hours: int) -> SurveyRecorded:
+        return SurveyRecorded(case_id=case_id, version=version, actor="caseworker1", at=at(hours),
+                              visit_date=date(2026, 3, 3), findings="visited", verdict=verdict)
+
+    def move(case_id: str, version: int, to: str, hours: int, resolution=None) -> CaseTransitioned:
+        return CaseTransitioned(case_id=case_id, version=version, actor="caseworker1", at=at(hours), to_state=to,
+                                resolution=resolution)
+
+    events = [
+        opened("c1", "medical_burden", "risk", "m1"), survey("c1", 2, "confirmed", 24),
+        opened("c2", "medical_burden", "risk", "m2"), survey("c2", 2, "dismissed", 48),
+        opened("c3", "deceased_recipient", "audit", "d1", [Evidence(feed="funeral", key="HZ1"),
+                                                          Evidence(feed="roster", key="R1", figure=800.0)]),
+        survey("c3", 2, "confirmed", 5), move("c3", 3, "resolved", 6, "benefit_stopped"),
+        opened("h1", "hotline", "channel", "req1"), move("h1", 2, "closed", 3),
     ]
+    return [CaseEventRecord(event=e).model_dump(mode="json") for e in events]
 
 
 @pytest.mark.asyncio(loop_scope="session")

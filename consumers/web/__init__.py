@@ -1,0 +1,1 @@
+"""The web pages: caseworker console, citizens' and partners' forms, 12345 tickets, supervisor overview."""

@@ -1,0 +1,35 @@
+"""`safetynet web`: serve the console, the public channel pages and the supervisor overview."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from schemas.settings import load_settings
+
+
+@click.command()
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="YAML settings file (otherwise SAFETYNET_* environment variables).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8050, show_default=True, type=int)
+@click.option("--cases-url", default="http://127.0.0.1:8040", show_default=True,
+              help="The case tracker API (`safetynet cases serve`).")
+@click.option("--intake-url", default="http://127.0.0.1:8030", show_default=True,
+              help="The intake API (`safetynet intake`).")
+@click.option("--grafana-url", default="http://127.0.0.1:3000", show_default=True,
+              help="Grafana, for the overview's dashboard links.")
+@click.option("--secure-cookies/--no-secure-cookies", default=False, show_default=True,
+              help="Mark cookies Secure: turn on behind TLS.")
+def web(config: Path | None, host: str, port: int, cases_url: str, intake_url: str, grafana_url: str,
+        secure_cookies: bool) -> None:
+    """Serve the web pages (caseworker console, citizens' forms, 12345 tickets, overview)."""
+    import uvicorn
+
+    from consumers.web.app import create_web_app
+
+    app = create_web_app(load_settings(config), cases_url=cases_url, intake_url=intake_url,
+                         grafana_url=grafana_url, secure_cookies=secure_cookies)
+    click.echo(f"console: http://{host}:{port}/login  (demo users: caseworker1 / caseworker1-demo, "
+               f"caseworker2, supervisor1, auditor1, admin1: password = user name + '-demo')")
+    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=3)

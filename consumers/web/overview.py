@@ -1,0 +1,61 @@
+"""Supervisors: cases by state and SLA per township, the overdue list, and links to Grafana."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Request
+
+from consumers.web.console import Session
+from consumers.web.labels import ORDER, overdue, sla_view
+from consumers.web.views import error_page, render
+
+router = APIRouter()
+DASHBOARDS = (("safetynet-operator", "运行总览"), ("safetynet-caseworker-sla", "通知送达与办理时限"),
+              ("safetynet-rules", "预警规则触发情况"))
+
+
+@dataclass
+class TownshipLine:
+    code: str
+    by_state: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ORDER, 0))
+    overdue: int = 0
+    due_soon: int = 0  # SLA still open and due within 24 h
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+
+def by_township(rows: list[dict], now: datetime) -> list[TownshipLine]:
+    lines: dict[str, TownshipLine] = {}
+    for row in rows:
+        line = lines.setdefault(row.get("township_code") or "", TownshipLine(row.get("township_code") or ""))
+        line.by_state[row["state"]] += 1
+        sla = sla_view(row, now)
+        line.overdue += overdue(row, now)
+        line.due_soon += sla["tone"] == "soon"
+    return sorted(lines.values(), key=lambda line: (-line.overdue, line.code))
+
+
+def totals(lines: list[TownshipLine]) -> TownshipLine:
+    total = TownshipLine("合计")
+    for line in lines:
+        for state, count in line.by_state.items():
+            total.by_state[state] += count
+        total.overdue, total.due_soon = total.overdue + line.overdue, total.due_soon + line.due_soon
+    return total
+
+
+@router.get("/overview")
+async def overview(request: Request, me: Session):
+    user, token = me
+    if user.role == "caseworker":
+        return error_page(request, 403, "总览仅对督导、审计和管理员开放。")
+    now = request.app.state.clock()
+    rows = await request.app.state.cases.list(token, limit=1000)
+    lines = by_township(rows, now)
+    late = [dict(r, sla=sla_view(r, now)) for r in rows if overdue(r, now) and r["state"] != "closed"]
+    links = [(f"{request.app.state.grafana_url}/d/{uid}", title) for uid, title in DASHBOARDS]
+    return render(request, "overview.html", lines=lines, total=totals(lines), late=late[:50], links=links,
+                  recent=[dict(r, sla=sla_view(r, now)) for r in rows[:20]], since=now - timedelta(days=1))

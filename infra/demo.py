@@ -1,0 +1,119 @@
+"""`safetynet demo` / `make demo`: a simulated city through the whole system on local defaults.
+
+stack up -> simulate a city -> start worker, case tracker, notifier, analytics sink, intake and the
+web console as processes -> ingest every department file -> wait until the worker has consumed it
+-> print what was found, where to look, and the demo logins -> keep running until Ctrl-C.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas.settings import Settings
+
+# (name, safetynet arguments, metrics port); ports match infra/prometheus/prometheus.yml
+SERVICES = [
+    ("worker", ["worker"], 9102),
+    ("cases", ["cases", "serve", "--port", "8040"], 9104),
+    ("notifier", ["notifier", "run", "--window", "5"], 9103),
+    ("analytics", ["analytics", "run"], 9105),
+    ("intake", ["intake", "--port", "8030"], 9101),
+    ("web", ["web", "--port", "8050"], 9106),
+]
+LOGINS = [("caseworker1", "乡镇街道 340403001"), ("caseworker2", "乡镇街道 340403002"),
+          ("supervisor1", "区县 340403"), ("auditor1", "只读, 全部"), ("admin1", "管理员")]
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen
+    log: Path
+
+
+def start(settings: Settings, name: str, args: list[str], metrics_port: int) -> Service:
+    log = settings.data_dir / "logs" / f"demo-{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SAFETYNET_DATA_DIR": str(settings.data_dir), "SAFETYNET_METRICS_PORT": str(metrics_port)}
+    process = subprocess.Popen([sys.executable, "-m", "safetynet_cli", *args], env=env, stdout=log.open("ab"),
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    return Service(name, process, log)
+
+
+def stop(services: list[Service]) -> None:
+    for service in services:
+        if service.process.poll() is None:
+            os.killpg(service.process.pid, signal.SIGTERM)
+    for service in services:
+        try:
+            service.process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(service.process.pid, signal.SIGKILL)
+
+
+def check_alive(services: list[Service]) -> None:
+    for service in services:
+        if service.process.poll() is not None:
+            tail = service.log.read_text(errors="replace").splitlines()[-15:]
+            raise RuntimeError(f"{service.name} exited ({service.process.returncode}); log {service.log}:\n" + "\n".join(tail))
+
+
+async def feed_city(settings: Settings, city: Path, services: list[Service]) -> tuple[int, Counter]:
+    from producers.publish import ingest_files
+    from streams.app import app_id
+    from streams.export import fold, read_notices
+    from streams.replay import drain, files_by_feed
+    from streams.topics import create_topics, pipeline_topics, wait_group_stable
+
+    worker = next(s.process for s in services if s.name == "worker")
+    await create_topics(settings, pipeline_topics(settings))
+    await wait_group_stable(settings, app_id(settings), 1, timeout=180, alive=lambda: worker.poll() is None)
+    published = 0
+    for feed, paths in files_by_feed(city).items():
+        published += (await ingest_files(settings, feed, paths)).published
+    await drain(settings, [worker], timeout=1800)
+    alerts = fold(await read_notices(settings))
+    return published, Counter(a.rule for a in alerts)
+
+
+def run(settings: Settings, scale: float, seed: int, wait: bool, echo=print) -> int:
+    from infra.stack import up
+    from producers.simulate import simulate
+
+    echo(str(up(settings)))
+    city = settings.data_dir / "demo" / f"city-{scale}-{seed}"
+    if not city.exists():
+        counts = simulate(city, scale=scale, seed=seed)
+        echo(f"simulated city at scale {scale}: {sum(counts.values())} rows in {city}")
+    services = [start(settings, name, args, port) for name, args, port in SERVICES]
+    try:
+        started = time.monotonic()
+        published, by_rule = asyncio.run(feed_city(settings, city, services))
+        check_alive(services)
+        echo(f"\n{published} department records judged in {time.monotonic() - started:.0f} s; standing alerts:")
+        for rule, n in sorted(by_rule.items()):
+            echo(f"  {rule:<24}{n:>7}")
+        echo("\ncaseworker console:  http://127.0.0.1:8050/   (citizen pages: /apply /status /tipoff /report)")
+        echo("case tracker API:    http://127.0.0.1:8040/docs     intake API: http://127.0.0.1:8030/docs")
+        echo("metrics:             http://127.0.0.1:9101-9106/metrics (infra/prometheus, infra/grafana)")
+        echo("demo logins (password = user name + '-demo'):")
+        for user, scope in LOGINS:
+            echo(f"  {user:<12} {scope}")
+        echo(f"logs: {settings.data_dir / 'logs'}/demo-*.log;  `make down` stops the stack")
+        if wait:
+            echo("\nrunning; Ctrl-C stops the services")
+            while True:
+                check_alive(services)
+                time.sleep(1)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(services)
