@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -163,6 +164,7 @@ class Sink:
     clock: Callable[[], float] = time.monotonic
     consumed: dict[TopicPartition, int] = field(default_factory=dict)
     unreadable: int = 0
+    dead_letters: Path | None = None  # JSONL of records the sink could not read: where, and why
 
     def take(self, records: list[ConsumerRecord]) -> None:
         now = self.clock()
@@ -172,10 +174,21 @@ class Sink:
             except (KeyError, TypeError, ValueError) as exc:  # a malformed record must not stop the sink
                 self.unreadable += 1
                 metrics.UNREADABLE.labels(r.topic).inc()
-                log.error("skipping %s[%d]@%d: %r", r.topic, r.partition, r.offset, exc)
+                log.error("dead letter %s[%d]@%d: %r", r.topic, r.partition, r.offset, exc)
+                self.dead_letter(r, exc)
             else:
                 self.batches.add(table, row, now)
             self.consumed[TopicPartition(r.topic, r.partition)] = r.offset + 1
+
+    def dead_letter(self, record: ConsumerRecord, exc: Exception) -> None:
+        """Topics carry no PII, so the record is kept whole next to the reason: nothing is lost."""
+        if self.dead_letters is None:
+            return
+        self.dead_letters.parent.mkdir(parents=True, exist_ok=True)
+        entry = {"topic": record.topic, "partition": record.partition, "offset": record.offset,
+                 "reason": f"{type(exc).__name__}: {exc}"[:500], "value": (record.value or b"").decode("utf-8", "replace")}
+        with self.dead_letters.open("ab") as out:
+            out.write(orjson.dumps(entry) + b"\n")
 
     async def flush(self, consumer: AIOKafkaConsumer | None) -> int:
         """Insert what is buffered, then commit what was consumed. Returns rows inserted."""
@@ -216,7 +229,7 @@ def consumer_for(settings: Settings, topics: Topics) -> AIOKafkaConsumer:
 async def serve(settings: Settings, client, stop: asyncio.Event, batches: Batches | None = None) -> Sink:
     """Run the sink until `stop` is set; `client` is bound to the analytics database (migrated)."""
     topics = Topics.of(settings)
-    sink = Sink(client, topics, batches or Batches())
+    sink = Sink(client, topics, batches or Batches(), dead_letters=settings.data_dir / "dead-letters" / "analytics.jsonl")
     consumer = consumer_for(settings, topics)
     await consumer.start()
     try:

@@ -73,7 +73,7 @@ HOTLINE = ChannelForm("hotline", "/hotline", "12345 热线工单", "把 12345 �
     Input("caller_name", "来电人姓名"),
     Input("caller_phone", "来电号码", "tel", maxlength=20, hint=PHONE_HINT, inputmode="tel"),
     Input("township_code", "所在乡镇（街道）", "select", required=False, options=TOWNSHIP.options),
-    Input("id_number", "来电人身份证号", required=False, maxlength=32, hint="选填"),
+    Input("id_number", "来电人身份证号", required=False, maxlength=32, hint="来电人愿意提供时填写"),
     Input("content", "诉求内容", "textarea", maxlength=2000),
 ))
 FORMS = {form.channel: form for form in (APPLICATION, TIP_OFF, WARNING, HOTLINE)}

@@ -63,8 +63,23 @@ TOWNSHIPS: dict[str, str] = {
 }
 
 
+COUNTIES: dict[str, str] = {"340403": "田家庵区", "340404": "谢家集区", "340405": "八公山区"}
+
+
 def township_name(code: str | None) -> str:
-    return TOWNSHIPS.get(code or "", code or "未知乡镇")
+    return TOWNSHIPS.get(code or "") or COUNTIES.get(code or "") or code or "未知乡镇"
+
+
+def feed_name(feed: str) -> str:
+    """`medical` -> 医保结算; a channel request's `channel.warning_report` -> 我要预警（受理号）."""
+    if feed.startswith("channel."):
+        return KINDS.get(feed.removeprefix("channel."), feed) + "（受理号）"
+    return FEEDS.get(feed, feed)
+
+
+def note_text(note: str) -> str:
+    """A history note is a state, a verdict, or free text (a name, a reason): label the first two."""
+    return STATES.get(note) or VERDICTS.get(note) or note
 
 
 def fmt_time(value: datetime | str | None) -> str:

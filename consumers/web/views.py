@@ -17,7 +17,7 @@ TEMPLATES.env.filters.update(
     state=lambda s: labels.STATES.get(str(s), str(s)), kind=lambda k: labels.KINDS.get(k, k),
     when=labels.fmt_time, township=labels.township_name, severity=lambda s: labels.SEVERITIES.get(s or "", "—"),
     verdict=lambda v: labels.VERDICTS.get(v or "", "—"), resolution=lambda r: labels.RESOLUTIONS.get(r or "", "—"),
-    history=lambda t: labels.HISTORY.get(t, t), feed=lambda f: labels.FEEDS.get(f, f),
+    history=lambda t: labels.HISTORY.get(t, t), feed=labels.feed_name, note=labels.note_text,
 )
 TEMPLATES.env.globals.update(labels=labels, STATES=labels.STATES, KINDS=labels.KINDS)
 

@@ -125,6 +125,8 @@ async def test_sink_inserts_and_views_answer(settings: Settings, client) -> None
     stop.set()
     sink = await asyncio.wait_for(task, 30)
     assert sink.unreadable == 1
+    dead = [orjson.loads(line) for line in sink.dead_letters.read_bytes().splitlines()]
+    assert [d["value"] for d in dead if d["topic"] == settings.topic("notifications")] == ["{not json"]
 
     q = lambda sql: client.query(sql).result_rows  # noqa: E731
     assert q("SELECT feed, amount_fen FROM events FINAL ORDER BY feed") == [("funeral", 0), ("medical", 3_125_000),
