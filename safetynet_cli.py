@@ -11,6 +11,7 @@ COMMANDS = {
     "ingest": "producers.cli:ingest",
     "simulate": "producers.cli:simulate",
     "intake": "producers.intake_cli:intake",
+    "web": "consumers.web.cli:web",
     "worker": "streams.cli:worker",
     "replay": "streams.cli:replay",
     "alerts": "streams.cli:alerts",

@@ -42,7 +42,7 @@ def start(settings: Settings, name: str, args: list[str], metrics_port: int) -> 
     log = settings.data_dir / "logs" / f"demo-{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "SAFETYNET_DATA_DIR": str(settings.data_dir), "SAFETYNET_METRICS_PORT": str(metrics_port)}
-    process = subprocess.Popen([sys.executable, "-m", "safetynet_cli", *args], env=env, stdout=log.open("ab"),
+    process = subprocess.Popen([sys.executable, "-m", "safetynet_cli", *args], env=env, stdout=log.open("wb"),
                                stderr=subprocess.STDOUT, start_new_session=True)
     return Service(name, process, log)
 
@@ -100,7 +100,8 @@ def run(settings: Settings, scale: float, seed: int, wait: bool, echo=print) -> 
         echo(f"\n{published} department records judged in {time.monotonic() - started:.0f} s; standing alerts:")
         for rule, n in sorted(by_rule.items()):
             echo(f"  {rule:<24}{n:>7}")
-        echo("\ncaseworker console:  http://127.0.0.1:8050/   (citizen pages: /apply /status /tipoff /report)")
+        echo("\ncaseworker console:  http://127.0.0.1:8050/login   supervisor overview: /overview   12345 tickets: /hotline")
+        echo("public pages:        http://127.0.0.1:8050/  (/apply, /status, /tip-off, /warning = 我要预警)")
         echo("case tracker API:    http://127.0.0.1:8040/docs     intake API: http://127.0.0.1:8030/docs")
         echo("metrics:             http://127.0.0.1:9101-9106/metrics (infra/prometheus, infra/grafana)")
         echo("demo logins (password = user name + '-demo'):")

@@ -20,7 +20,7 @@ from schemas.settings import Settings, load_settings
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 LAYERS = ("unit", "integration", "slow", "browser")
-_redis_dbs = itertools.cycle(range(1, 16))  # db 0 is the developers' own
+_redis_dbs = itertools.cycle(range(1, 14))  # db 0 is the developers' own; 14, 15 belong to the web tests
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -179,19 +179,26 @@ async def reveal(body: RevealRequest, case: Annotated[Case, Depends(readable)], 
                  clock: Clock, request: Request) -> RevealedIdentity:
     """Open the vault record of the case's person; the reveal is logged before anything is returned."""
     require(can_reveal(user, case), "reveal the identity of")
-    key = case.person_key or case.contact_key
-    if key is None:
+    keys = [k for k in (case.person_key, case.contact_key) if k]
+    if not keys:
         raise HTTPException(404, f"case {case.case_id} has no identity on record")
-    try:
-        record = await request.app.state.vault.open(key)
-    except IdentityUnknown:
-        raise HTTPException(404, f"the vault has no identity for case {case.case_id} yet") from None
-    except VaultError as exc:
-        raise HTTPException(500, f"the vault record of case {case.case_id} cannot be opened: {exc}") from None
+    record = await open_first(request.app.state.vault, keys, case.case_id)
     await append(store, case.case_id, lambda current: lifecycle.reveal(current, reason=body.reason, actor=user.user,
                                                                         at=clock()))
     return RevealedIdentity(case_id=case.case_id, name=record.name, id_number=record.id_number or None,
                             phone=record.phone)
+
+
+async def open_first(vault: VaultIndex, keys: list[str], case_id: str):
+    """The person's own record when the vault has it, else what the reporter said (contact_key)."""
+    for key in keys:
+        try:
+            return await vault.open(key)
+        except IdentityUnknown:
+            continue
+        except VaultError as exc:
+            raise HTTPException(500, f"the vault record of case {case_id} cannot be opened: {exc}") from None
+    raise HTTPException(404, f"the vault has no identity for case {case_id} yet")
 
 
 # ---------------------------------------------------------------- app

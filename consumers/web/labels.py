@@ -77,6 +77,13 @@ def feed_name(feed: str) -> str:
     return FEEDS.get(feed, feed)
 
 
+def actor_name(actor: str) -> str:
+    """Users stay as they are; the systems that act on cases get a Chinese name."""
+    if actor.startswith("channel."):
+        return KINDS.get(actor.removeprefix("channel."), actor)
+    return {"alerts": "预警系统", "sla": "时限监控"}.get(actor, actor)
+
+
 def note_text(note: str) -> str:
     """A history note is a state, a verdict, or free text (a name, a reason): label the first two."""
     return STATES.get(note) or VERDICTS.get(note) or note

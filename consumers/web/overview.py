@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 
@@ -32,9 +32,8 @@ def by_township(rows: list[dict], now: datetime) -> list[TownshipLine]:
     for row in rows:
         line = lines.setdefault(row.get("township_code") or "", TownshipLine(row.get("township_code") or ""))
         line.by_state[row["state"]] += 1
-        sla = sla_view(row, now)
         line.overdue += overdue(row, now)
-        line.due_soon += sla["tone"] == "soon"
+        line.due_soon += sla_view(row, now)["tone"] == "soon"
     return sorted(lines.values(), key=lambda line: (-line.overdue, line.code))
 
 
@@ -58,4 +57,4 @@ async def overview(request: Request, me: Session):
     late = [dict(r, sla=sla_view(r, now)) for r in rows if overdue(r, now) and r["state"] != "closed"]
     links = [(f"{request.app.state.grafana_url}/d/{uid}", title) for uid, title in DASHBOARDS]
     return render(request, "overview.html", lines=lines, total=totals(lines), late=late[:50], links=links,
-                  recent=[dict(r, sla=sla_view(r, now)) for r in rows[:20]], since=now - timedelta(days=1))
+                  recent=[dict(r, sla=sla_view(r, now)) for r in rows[:20]])

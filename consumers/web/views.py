@@ -18,6 +18,7 @@ TEMPLATES.env.filters.update(
     when=labels.fmt_time, township=labels.township_name, severity=lambda s: labels.SEVERITIES.get(s or "", "—"),
     verdict=lambda v: labels.VERDICTS.get(v or "", "—"), resolution=lambda r: labels.RESOLUTIONS.get(r or "", "—"),
     history=lambda t: labels.HISTORY.get(t, t), feed=labels.feed_name, note=labels.note_text,
+    actor=labels.actor_name,
 )
 TEMPLATES.env.globals.update(labels=labels, STATES=labels.STATES, KINDS=labels.KINDS)
 
