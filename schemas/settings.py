@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     broker_rebalance_timeout: float = 6.0
     store: str = "rocksdb://"
     metrics_port: int = 0
+    analytics_query_port: int = 8060  # `analytics run` answers `safetynet sql` here (it owns the chDB path)
 
     @property
     def analytics_dsn(self) -> str:

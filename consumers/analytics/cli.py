@@ -1,7 +1,7 @@
 """`safetynet sql` and `safetynet analytics run | migrate`.
 
-chDB lets one process own the analytics path. `safetynet sql` opens the path itself, so stop
-`safetynet analytics run` first when the database is chDB (a ClickHouse server has no such limit).
+chDB lets one process own the analytics path. While `safetynet analytics run` owns it, it answers
+`safetynet sql` on 127.0.0.1:<analytics_query_port>; when it is not running, `sql` opens the path.
 """
 from __future__ import annotations
 
@@ -46,10 +46,11 @@ def migrate(config_file: Path | None, database: str) -> None:
 def run(config_file: Path | None, database: str) -> None:
     """Consume feeds, alerts, case events and notifications into ClickHouse until SIGINT/SIGTERM.
 
-    With chDB this process owns the database path: stop it before running `safetynet sql`.
+    It also answers `safetynet sql` (read-only) on 127.0.0.1:<analytics_query_port>.
     """
     from prometheus_client import start_http_server
 
+    from consumers.analytics import queries_http
     from consumers.analytics.migrate import connect, migrate as apply
     from consumers.analytics.sink import serve
 
@@ -58,6 +59,7 @@ def run(config_file: Path | None, database: str) -> None:
     apply(client)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="127.0.0.1")
+    queries = queries_http.start(connect(settings.analytics_dsn, database, create=False), settings.analytics_query_port)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -65,7 +67,10 @@ def run(config_file: Path | None, database: str) -> None:
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         await serve(settings, client, stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        queries.shutdown()
 
 
 @click.command()
@@ -76,13 +81,21 @@ def run(config_file: Path | None, database: str) -> None:
 def sql(query: str, fmt: str, config_file: Path | None, database: str) -> None:
     """Run QUERY against the analytics database, e.g. `safetynet sql "SELECT * FROM rule_precision"`.
 
-    With chDB (the default DSN) only one process may open the database: stop `safetynet analytics
-    run` first, or the open fails with "Cannot lock file".
+    With chDB (the default DSN) only one process may open the database: while `safetynet analytics
+    run` owns it, the query goes to that service (read-only); otherwise this command opens it.
     """
+    from consumers.analytics import queries_http
     from consumers.analytics.migrate import connect
 
     settings = load_settings(config_file)
     try:
+        if settings.analytics_dsn.startswith("chdb://"):
+            try:
+                columns, rows = queries_http.ask(settings.analytics_query_port, query)
+                click.echo(render(columns, [tuple(r) for r in rows], fmt), nl=False)
+                return
+            except queries_http.ServiceDown:
+                pass  # nobody owns the path: open it here
         result = connect(settings.analytics_dsn, database, create=False).query(query)
     except Exception as exc:  # the driver's message is what the analyst needs to fix the query
         raise click.ClickException(str(exc).splitlines()[0]) from None
