@@ -59,18 +59,18 @@ def run(config_file: Path | None, database: str) -> None:
     apply(client)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="127.0.0.1")
-    queries = queries_http.start(connect(settings.analytics_dsn, database, create=False), settings.analytics_query_port)
 
     async def main() -> None:
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-        await serve(settings, client, stop)
+        queries = await queries_http.serve(client, settings.analytics_query_port)
+        try:
+            await serve(settings, client, stop)
+        finally:
+            queries.close()
 
-    try:
-        asyncio.run(main())
-    finally:
-        queries.shutdown()
+    asyncio.run(main())
 
 
 @click.command()
