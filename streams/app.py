@@ -27,6 +27,7 @@ from streams.household_rules import HOUSEHOLD_FEEDS, households_of, judge_househ
 from streams.person_rules import judge_person
 from streams.records import prune, to_record
 from streams.standing import Changes, apply, diff
+from streams.transport import App
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def app_id(settings: Settings) -> str:
 
 
 def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
-    app = faust.App(
+    app = App(
         app_id(settings),
         broker=f"kafka://{settings.kafka_bootstrap}",
         store=settings.store,
