@@ -52,18 +52,8 @@ class IngestSummary(BaseModel):
 
 
 def kafka_options(settings: Settings) -> dict[str, object]:
-    """Connection options shared by the producer and the admin client."""
-    sec = settings.kafka_security
-    options: dict[str, object] = {"bootstrap_servers": settings.kafka_bootstrap, "security_protocol": sec.protocol}
-    if sec.sasl_mechanism:
-        options.update(sasl_mechanism=sec.sasl_mechanism, sasl_plain_username=sec.sasl_username,
-                       sasl_plain_password=sec.sasl_password.get_secret_value() if sec.sasl_password else None)
-    if sec.protocol in ("SSL", "SASL_SSL"):
-        from aiokafka.helpers import create_ssl_context
-
-        options["ssl_context"] = create_ssl_context(
-            cafile=sec.ssl_cafile, certfile=sec.ssl_certfile, keyfile=sec.ssl_keyfile)
-    return options
+    """Connection options shared by the producer and the admin client (see Settings.kafka_options)."""
+    return settings.kafka_options()
 
 
 async def ensure_topics(settings: Settings, feeds: Iterable[str] = FEEDS) -> None:

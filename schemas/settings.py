@@ -53,6 +53,20 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
+    def kafka_options(self) -> dict[str, object]:
+        """Connection options for every aiokafka client (producer, consumer, admin): one place for TLS/SASL."""
+        sec = self.kafka_security
+        options: dict[str, object] = {"bootstrap_servers": self.kafka_bootstrap, "security_protocol": sec.protocol}
+        if sec.sasl_mechanism:
+            options.update(sasl_mechanism=sec.sasl_mechanism, sasl_plain_username=sec.sasl_username,
+                           sasl_plain_password=sec.sasl_password.get_secret_value() if sec.sasl_password else None)
+        if sec.protocol in ("SSL", "SASL_SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            options["ssl_context"] = create_ssl_context(cafile=sec.ssl_cafile, certfile=sec.ssl_certfile,
+                                                        keyfile=sec.ssl_keyfile)
+        return options
+
 
 def load_settings(config_file: Path | None = None, **overrides: object) -> Settings:
     """Settings from env, then an optional YAML file, then explicit overrides (highest)."""

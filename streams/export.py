@@ -30,7 +30,7 @@ def select(alerts: Iterable[Alert], since: date | None = None, rule: str | None 
 async def read_notices(settings: Settings) -> list[AlertNotice]:
     """Every notice on the alerts topic up to its current end."""
     topic = settings.topic("alerts")
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(**settings.kafka_options(), enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:

@@ -22,7 +22,7 @@ def pipeline_topics(settings: Settings) -> list[str]:
 
 
 async def create_topics(settings: Settings, names: Iterable[str], compacted: Iterable[str] = ()) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -40,7 +40,7 @@ async def create_topics(settings: Settings, names: Iterable[str], compacted: Ite
 
 async def delete_topics(settings: Settings, *prefixes: str) -> None:
     """Delete every topic whose name starts with one of `prefixes` (a replay's own topics)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         doomed = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
@@ -53,7 +53,7 @@ async def delete_topics(settings: Settings, *prefixes: str) -> None:
 async def delete_run(settings: Settings, group: str) -> None:
     """Remove a finished run's topics, its faust-internal topics (named after the group) and the group."""
     await delete_topics(settings, settings.topic_prefix, f"{group}-")
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         await admin.delete_consumer_groups([group])
@@ -64,7 +64,7 @@ async def delete_run(settings: Settings, group: str) -> None:
 
 
 async def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**settings.kafka_options(), enable_auto_commit=False)
     await consumer.start()
     try:
         parts = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or await partitions(consumer, t))]
@@ -79,7 +79,7 @@ async def partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
 
 
 async def committed(settings: Settings, group: str) -> dict[TopicPartition, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -108,7 +108,7 @@ async def wait_consumed(settings: Settings, group: str, targets: dict[TopicParti
 
 async def group_members(settings: Settings, group: str) -> tuple[str, int]:
     """(state, member count) of a consumer group, e.g. ("Stable", 2)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         response = (await admin.describe_consumer_groups([group]))[0]

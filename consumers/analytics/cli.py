@@ -10,12 +10,11 @@ import csv
 import json
 import signal
 import sys
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import click
 
+from consumers.analytics.queries_http import jsonable as plain
 from schemas.settings import load_settings
 
 DATABASE = "safetynet"
@@ -116,16 +115,6 @@ def render(columns: list[str], rows: list[tuple], fmt: str) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + f"\n({len(rows)} rows)\n"
-
-
-def plain(value):
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.decode(errors="replace")
-    return value
 
 
 class _Lines(list):

@@ -221,7 +221,7 @@ async def observe_lag(consumer: AIOKafkaConsumer) -> None:
 
 
 def consumer_for(settings: Settings, topics: Topics) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(*topics.all(), bootstrap_servers=settings.kafka_bootstrap,
+    return AIOKafkaConsumer(*topics.all(), **settings.kafka_options(),
                             group_id=f"{settings.topic_prefix}safetynet-analytics", enable_auto_commit=False,
                             auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024)
 

@@ -22,7 +22,6 @@ from redis.asyncio import Redis
 from consumers.cases.lifecycle import update_evidence
 from consumers.cases.sla import overdue, sla_for
 from consumers.cases.store import CaseStore, ensure_case_topics
-from producers.publish import kafka_options
 from schemas.alerts import Alert, AlertNotice, Evidence
 from schemas.cases import IDENTIFY_PERSON, Case, CaseOpened, case_id_for_alert, case_id_for_request
 from schemas.channels import ChannelRequest
@@ -95,7 +94,7 @@ async def escalate_overdue(store: CaseStore, now: datetime) -> int:
 async def track_cases(settings: Settings, store: CaseStore, now: Clock = utcnow) -> None:
     """Consume alerts and channel requests until cancelled; commit each batch after its events."""
     alerts_topic, requests_topic = settings.topic("alerts"), settings.topic("channel.requests")
-    async with AIOKafkaConsumer(alerts_topic, requests_topic, **kafka_options(settings),
+    async with AIOKafkaConsumer(alerts_topic, requests_topic, **settings.kafka_options(),
                                 group_id=settings.topic("case-tracker"), enable_auto_commit=False,
                                 auto_offset_reset="earliest") as consumer:
         while True:
@@ -130,7 +129,7 @@ async def open_store(settings: Settings) -> AsyncIterator[CaseStore]:
     await ensure_case_topics(settings)
     redis = Redis.from_url(settings.redis_url)
     try:
-        async with AIOKafkaProducer(**kafka_options(settings), acks="all", enable_idempotence=True) as producer:
+        async with AIOKafkaProducer(**settings.kafka_options(), acks="all", enable_idempotence=True) as producer:
             yield CaseStore(settings, redis, producer)
     finally:
         await redis.aclose()

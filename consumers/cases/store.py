@@ -23,7 +23,6 @@ from redis.asyncio import Redis
 
 from consumers.cases.lifecycle import evolve, replay
 from consumers.cases.sla import reached, sla_for
-from producers.publish import kafka_options  # TODO: move to a shared module (kafka connection options)
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, VaultError, open_sealed, vault_keys
 from schemas.cases import AnyCaseEvent, Case, CaseEventRecord, projection_key
@@ -42,7 +41,7 @@ async def ensure_case_topics(settings: Settings) -> None:
               settings.topic("alerts"): {},
               settings.topic("channel.requests"): {},
               settings.topic(VAULT_TOPIC): {"cleanup.policy": "compact"}}
-    admin = AIOKafkaAdminClient(**kafka_options(settings))
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -62,14 +61,14 @@ async def read_to_end(settings: Settings, topic: str) -> list:
     partitions = await _partitions(settings, topic)
     if not partitions:
         return []  # not created yet: nothing to read
-    async with AIOKafkaConsumer(**kafka_options(settings), enable_auto_commit=False) as consumer:
+    async with AIOKafkaConsumer(**settings.kafka_options(), enable_auto_commit=False) as consumer:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         return await _drain(consumer, partitions)
 
 
 async def _partitions(settings: Settings, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(**kafka_options(settings))
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])

@@ -174,7 +174,7 @@ def parse(record: ConsumerRecord) -> AlertNotice | None:
 
 def consumer_for(settings: Settings, group_id: str | None = None) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        settings.topic("alerts"), bootstrap_servers=settings.kafka_bootstrap,
+        settings.topic("alerts"), **settings.kafka_options(),
         group_id=group_id or f"{settings.topic_prefix}safetynet-notifier", enable_auto_commit=False,
         auto_offset_reset="earliest", session_timeout_ms=10_000, heartbeat_interval_ms=1_000,
         max_poll_interval_ms=900_000,  # a webhook outage may hold a batch for minutes
@@ -185,7 +185,7 @@ async def serve(settings: Settings, routing: RoutingConfig, *, redis, http: http
                 stop: asyncio.Event, window: timedelta = DEFAULT_WINDOW, retry: Retry = Retry(),
                 group_id: str | None = None) -> None:
     """Wire Kafka to the notifier and run until `stop` is set. The caller owns redis and http."""
-    async with AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True) as producer:
+    async with AIOKafkaProducer(**settings.kafka_options(), enable_idempotence=True) as producer:
         async def publish(topic: str, key: bytes, value: bytes) -> None:
             await producer.send_and_wait(topic, key=key, value=value)
 
