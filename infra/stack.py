@@ -66,11 +66,14 @@ class StackStatus:
 # ---------------------------------------------------------------- public API
 
 
-def up(settings: Settings) -> StackStatus:
-    """Start what is not running, wait until Kafka serves metadata and Redis answers PING."""
+def up(settings: Settings, only: tuple[str, ...] | None = None) -> StackStatus:
+    """Start what is not running, wait until Kafka serves metadata and Redis answers PING.
+
+    `only` names the services a caller needs (`replay` needs Kafka alone)."""
     with _stack_lock(settings):
-        started = [svc.name for svc in _services(settings) if svc.start_if_needed(settings)]
-        for svc in _services(settings):
+        chosen = [svc for svc in _services(settings) if only is None or svc.name in only]
+        started = [svc.name for svc in chosen if svc.start_if_needed(settings)]
+        for svc in chosen:
             svc.wait_healthy(settings)
         return _status(settings, tuple(started))
 
@@ -86,9 +89,9 @@ def status(settings: Settings) -> StackStatus:
     return _status(settings, ())
 
 
-def ensure_running(settings: Settings) -> bool:
+def ensure_running(settings: Settings, only: tuple[str, ...] | None = None) -> bool:
     """Bring the stack up; True if this call started anything (so the caller stops only that)."""
-    return bool(up(settings).started)
+    return bool(up(settings, only).started)
 
 
 def kafka_home() -> Path:

@@ -38,7 +38,7 @@ def worker(settings_file: Path | None, rules_file: Path | None, loglevel: str) -
 def replay(directory: Path, rules_file: Path | None, out: Path | None, workers: int, timeout: float,
            settings_file: Path | None) -> None:
     """Run every <feed>*.csv in DIRECTORY through the real pipeline; write the alerts as JSON lines."""
-    from infra.stack import ensure_running
+    from infra.stack import StackError, ensure_running
     from streams import replay as replaying
     from streams.config import load_rules
     from streams.export import to_line
@@ -48,8 +48,11 @@ def replay(directory: Path, rules_file: Path | None, out: Path | None, workers: 
     except (ValueError, OSError) as exc:
         raise click.ClickException(f"rules file: {exc}") from None
     settings = load_settings(settings_file)
-    if ensure_running(settings):
-        click.echo("started the local stack (safetynet stack down stops it)", err=True)
+    try:
+        if ensure_running(settings, only=("kafka",)):
+            click.echo("started the local Kafka (safetynet stack down stops it)", err=True)
+    except StackError as exc:
+        raise click.ClickException(f"could not start the local stack: {exc}") from None
     try:
         result = replaying.run(directory, settings, rules_file, workers=workers, timeout=timeout)
     except FileNotFoundError as exc:

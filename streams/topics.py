@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError,
+                             NotCoordinatorForGroupError, TopicAlreadyExistsError)
 
 from schemas.envelope import FEEDS
 from schemas.settings import Settings
@@ -78,12 +79,19 @@ async def partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     return consumer.partitions_for_topic(topic) or set()
 
 
+# a broker that has just started needs a moment before it coordinates groups
+COORDINATOR_WARMING = (GroupCoordinatorNotAvailableError, CoordinatorLoadInProgressError, NotCoordinatorForGroupError)
+
+
 async def committed(settings: Settings, group: str) -> dict[TopicPartition, int]:
+    """The group's committed offsets; empty while the broker's group coordinator is still starting."""
     admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
         return {tp: meta.offset for tp, meta in offsets.items()}
+    except COORDINATOR_WARMING:
+        return {}
     finally:
         await admin.close()
 
@@ -114,6 +122,8 @@ async def group_members(settings: Settings, group: str) -> tuple[str, int]:
         response = (await admin.describe_consumer_groups([group]))[0]
         entry = response.to_object()["groups"][0]
         return entry["state"], len(entry["members"])
+    except COORDINATOR_WARMING:
+        return "CoordinatorStarting", 0
     finally:
         await admin.close()
 
