@@ -25,6 +25,20 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        """Infrastructure that is not there is a clear one-line error, not a traceback."""
+        from aiokafka.errors import KafkaConnectionError
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        try:
+            return super().invoke(ctx)
+        except KafkaConnectionError as exc:
+            raise click.ClickException(f"cannot reach Kafka ({exc}); start the local stack with "
+                                       "`safetynet stack up` or set SAFETYNET_KAFKA_BOOTSTRAP") from None
+        except RedisConnectionError as exc:
+            raise click.ClickException(f"cannot reach Redis ({exc}); start the local stack with "
+                                       "`safetynet stack up` or set SAFETYNET_REDIS_URL") from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
