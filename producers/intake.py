@@ -27,7 +27,6 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from producers.identity import InvalidIdNumber, Pseudonymizer, mask, validate
-from producers.publish import kafka_options
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, seal, vault_keys
 from schemas.cases import case_id_for_request, projection_key
@@ -60,7 +59,7 @@ class KafkaPublisher:
         await self.producer.send_and_wait(topic, key=key, value=value)
 
     async def __aenter__(self) -> KafkaPublisher:
-        self.producer = AIOKafkaProducer(**kafka_options(self.settings), acks="all", enable_idempotence=True)
+        self.producer = AIOKafkaProducer(**self.settings.kafka_options(), acks="all", enable_idempotence=True)
         await self.producer.start()
         return self
 
