@@ -7,6 +7,7 @@ waits on committed consumer offsets, never on the clock.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,14 @@ def files_by_feed(directory: Path) -> dict[str, list[Path]]:
     return {feed: paths for feed, paths in found.items() if paths}
 
 
+def security_json(settings: Settings) -> str:
+    """The TLS/SASL settings as the worker's environment carries them (the password in clear: env only)."""
+    security = settings.kafka_security.model_dump(mode="json")
+    if settings.kafka_security.sasl_password is not None:
+        security["sasl_password"] = settings.kafka_security.sasl_password.get_secret_value()
+    return json.dumps(security)
+
+
 def worker_env(settings: Settings, rules_file: Path | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
@@ -51,6 +60,7 @@ def worker_env(settings: Settings, rules_file: Path | None) -> dict[str, str]:
         "SAFETYNET_BROKER_SESSION_TIMEOUT": str(settings.broker_session_timeout),
         "SAFETYNET_BROKER_REBALANCE_TIMEOUT": str(settings.broker_rebalance_timeout),
         "SAFETYNET_PSEUDONYM_SECRET": settings.pseudonym_secret.get_secret_value(),
+        "SAFETYNET_KAFKA_SECURITY": security_json(settings),
     })
     if rules_file is not None:
         env["SAFETYNET_RULES_FILE"] = str(rules_file.resolve())
