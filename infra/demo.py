@@ -83,10 +83,15 @@ async def feed_city(settings: Settings, city: Path, services: list[Service]) -> 
     return published, Counter(a.rule for a in alerts)
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(settings: Settings, scale: float, seed: int, wait: bool, echo=print) -> int:
     from infra.stack import up
     from producers.simulate import simulate
 
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the services too, like Ctrl-C
     echo(str(up(settings)))
     city = settings.data_dir / "demo" / f"city-{scale}-{seed}"
     if not city.exists():

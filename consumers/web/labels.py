@@ -44,7 +44,7 @@ WHY: dict[str, str] = {
 }
 
 FEEDS: dict[str, str] = {
-    "medical": "医保结算", "household": "低保在册", "disability": "残联", "education": "教育资助",
+    "medical": "医保结算", "roster": "低保在册", "household": "家庭测算", "disability": "残联", "education": "教育资助",
     "employment": "就业登记", "disaster": "灾害报损", "funeral": "殡葬火化",
 }
 
