@@ -84,3 +84,26 @@ def test_every_contract_shape_replays_to_the_oracles_alerts(tmp_path, stack):
     keys = set(got[0])
     assert list(got[0]) == ["alert_id", "rule", "kind", "severity", "subject", "person_key", "household_id",
                             "township_code", "event_time", "triggered_at", "rule_version", "evidence"], keys
+
+
+def test_replay_back_tests_other_thresholds(tmp_path, stack):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    make_exports(exports)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("defaults:\n  medical_burden_threshold: 5000\n  education_burden_threshold: 5000\n"
+                     "  dibao_monthly_standard: 700\ncounties: {}\n", encoding="utf-8")
+    out = tmp_path / "alerts.jsonl"
+    run = subprocess.run([sys.executable, "-m", "safetynet_cli", "replay", str(exports), "--config", str(rules), "--out", str(out)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    expected = expected_alerts(exports, {"medical_burden": 5000, "education_burden": 5000, "dibao_monthly": 700})
+    assert sorted((a["subject"], a["rule"], a["event_time"], a["severity"]) for a in got) == \
+        sorted((a["subject"], a["rule"], a["event_time"], a["severity"]) for a in expected)
+    assert len({a["rule_version"] for a in got}) == 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("defaults:\n  medical_burden_threshold: -1\n", encoding="utf-8")
+    refused = subprocess.run([sys.executable, "-m", "safetynet_cli", "replay", str(exports), "--config", str(bad)],
+                             cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "rules file" in refused.stderr
