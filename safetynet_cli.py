@@ -63,6 +63,11 @@ def _unavailable(name: str, exc: Exception) -> click.Command:
 @click.group(cls=LazyGroup)
 def main() -> None:
     """safetynet: find people in hardship early, stop payments that should stop."""
+    import logging
+
+    # aiokafka warns on every retry a new topic's first produce needs (NotLeaderForPartition):
+    # routine, and it would drown the summaries; real failures still raise
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
 
 
 if __name__ == "__main__":

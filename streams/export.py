@@ -32,8 +32,8 @@ async def read_notices(settings: Settings) -> list[AlertNotice]:
     topic = settings.topic("alerts")
     consumer = AIOKafkaConsumer(**settings.kafka_options(), enable_auto_commit=False,
                                 auto_offset_reset="earliest")
-    await consumer.start()
     try:
+        await consumer.start()
         parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or await partitions(consumer, topic))]
         if not parts:
             return []
