@@ -37,4 +37,9 @@ def intake(config: Path | None, host: str, port: int) -> None:
     """Serve the public channels: hotline, applications, tip-offs, 我要预警."""
     import uvicorn
 
-    uvicorn.run(serving_app(load_settings(config)), host=host, port=port)
+    from prometheus_client import start_http_server
+
+    settings = load_settings(config)
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr="127.0.0.1")
+    uvicorn.run(serving_app(settings), host=host, port=port)

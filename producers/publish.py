@@ -24,6 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from pydantic import BaseModel, Field
 
+from producers import metrics
 from producers.identity import Pseudonymizer
 from producers.reader import FileReport, read_feed
 from producers.vault import TOPIC as VAULT_TOPIC
@@ -277,4 +278,5 @@ async def _ingest_files(settings: Settings, feed: str, paths: Iterable[Path], pr
         await sender.flush()
     summary.vault_records = len(identities.records)
     summary.dead_lettered_by_reason = dict(sorted(summary.dead_lettered_by_reason.items(), key=lambda kv: -kv[1]))
+    metrics.count(feed, summary.published, summary.dead_lettered_by_reason)
     return summary

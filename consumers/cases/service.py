@@ -23,6 +23,7 @@ from consumers.cases.lifecycle import update_evidence
 from consumers.cases.sla import overdue, sla_for
 from consumers.cases.store import CaseStore, ensure_case_topics
 from schemas.alerts import Alert, AlertNotice, Evidence
+from consumers.cases import metrics
 from schemas.cases import IDENTIFY_PERSON, Case, CaseOpened, case_id_for_alert, case_id_for_request
 from schemas.channels import ChannelRequest
 from schemas.settings import Settings
@@ -120,6 +121,7 @@ async def sweep_forever(store: CaseStore, now: Clock = utcnow, every: float = SW
         count = await escalate_overdue(store, now())
         if count:
             log.info("escalated %d overdue cases", count)
+        await metrics.refresh(store, now())
         await asyncio.sleep(every)  # a schedule, not synchronisation
 
 

@@ -112,6 +112,10 @@ class CaseStore:
         cases = [await self.find(_text(case_id)) for case_id in ids]
         return [case for case in cases if case is not None]
 
+    async def count(self, index: str, value: str = "") -> int:
+        """How many cases one index holds (`state` + a state name, `township` + a code, ...)."""
+        return await self.redis.zcard(self._key(index, value) if value else self._key(index))
+
     async def due_before(self, now: datetime) -> list[str]:
         return [_text(c) for c in await self.redis.zrangebyscore(self._key("sla"), "-inf", now.timestamp())]
 

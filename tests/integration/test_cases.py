@@ -177,3 +177,16 @@ async def test_a_case_is_worked_to_closure_and_a_wrong_step_is_409(case_settings
         final = response.json()
         assert (final["state"], final["resolution"], final["verdict"], final["version"]) == (
             "closed", "assistance_granted", "confirmed", 7)
+
+
+async def test_case_gauges_follow_the_projection(case_settings: Settings) -> None:
+    from prometheus_client import REGISTRY
+
+    from consumers.cases import metrics
+
+    async with tracker(case_settings) as store:
+        await send_alerts(case_settings, alert("AL-G1"), alert("AL-G2", township="340403002"))
+        await wait_for(lambda: case_at_version(store, case_id_for_alert("AL-G2"), 1), "two cases")
+        await metrics.refresh(store, datetime(2100, 1, 1, tzinfo=UTC))  # far future: both are past their SLA
+    assert REGISTRY.get_sample_value("safetynet_cases", {"state": "open"}) == 2
+    assert REGISTRY.get_sample_value("safetynet_cases_sla_overdue") == 2

@@ -143,3 +143,20 @@ async def test_unreadable_file_is_reported_not_raised(settings, tmp_path):
     (tmp_path / "medical.csv").write_text("结算单号,姓名\nJS1,张三\n", encoding="utf-8")
     summary = await ingest_files(settings, "medical", [tmp_path / "medical.csv"])
     assert summary.nothing_readable and "个人自付" in summary.files_unreadable["medical.csv"]
+
+
+async def test_ingest_counts_rows_by_feed_and_outcome(settings, tmp_path):
+    from prometheus_client import REGISTRY
+
+    from producers.publish import ingest_files
+
+    path = tmp_path / "employment.csv"
+    path.write_text("身份证号,姓名,业务类型,登记日期,原单位\n"
+                    "11010519491231002X,甲,失业登记,2025-01-01,厂\n340403198001011230,乙,失业登记,2025-01-02,厂\n",
+                    encoding="utf-8")
+    before = {o: REGISTRY.get_sample_value("safetynet_ingest_rows_total", {"feed": "employment", "outcome": o}) or 0
+              for o in ("published", "dead_letter")}
+    await ingest_files(settings, "employment", [path])
+    after = {o: REGISTRY.get_sample_value("safetynet_ingest_rows_total", {"feed": "employment", "outcome": o})
+             for o in ("published", "dead_letter")}
+    assert after == {"published": before["published"] + 1, "dead_letter": before["dead_letter"] + 1}
