@@ -92,6 +92,7 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         table_standby_replicas=0,
         web_enabled=False,
     )
+    reach = reach_days(rules)  # fixed for the app's life: not recomputed per event
     envelope_codec, notice_codec = PydanticCodec(Envelope), PydanticCodec(AlertNotice)
     feeds_topic = app.topic(*(settings.topic(f"feed.{f}") for f in FEEDS), key_serializer="raw", value_serializer=envelope_codec)
     members_topic = app.topic(settings.topic("household-members"), key_serializer="raw", value_serializer="json")
@@ -127,7 +128,7 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         if not changes.raise_ and not changes.withdraw:
             return raised
         sent = await publish(changes)
-        return apply(raised, changes, sent, horizon=(date.fromisoformat(cut) - timedelta(days=reach_days(rules))).isoformat()
+        return apply(raised, changes, sent, horizon=(date.fromisoformat(cut) - timedelta(days=reach)).isoformat()
                      if cut else "0000-00-00")
 
     async def dead_letter(event: Envelope | dict, exc: Exception, stage: str) -> None:
@@ -167,8 +168,9 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         recs = dict(state["recs"])
         recs[event.event_id] = record
         newest, cut = max(state["newest"], event.event_time.isoformat()), state["cut"]
-        if min(r["d"] for r in recs.values()) < horizon(newest):
-            recs, frozen = prune(recs, horizon(newest), reach_days(rules))
+        cutoff = horizon(newest)
+        if min(r["d"] for r in recs.values()) < cutoff:
+            recs, frozen = prune(recs, cutoff, reach)
             cut = max(filter(None, (cut, frozen)), default=None)
         records = list(recs.values())
         firings = judge_person(event.person_key, state["m"], records, rules)

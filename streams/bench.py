@@ -23,7 +23,7 @@ from schemas.envelope import DisabilityCertificate, Envelope
 from schemas.settings import Settings
 from streams.app import app_id
 from streams.replay import drain, files_by_feed, replay, start_worker, stop_worker
-from streams.topics import (committed, create_topics, delete_run, delete_topics, end_offsets, feed_topics, pipeline_topics,
+from streams.topics import (committed, create_topics, delete_run, end_offsets, feed_topics, pipeline_topics,
                             wait_group_stable)
 
 ROWS_PER_SCALE = 490_000  # rows the simulator writes at --scale 1.0 (about 130,000 monitored people)

@@ -22,7 +22,7 @@ from schemas.settings import Settings
 from streams.app import app_id
 from streams.config import load_rules
 from streams.export import fold, read_notices
-from streams.topics import (create_topics, delete_run, delete_topics, end_offsets, feed_topics, pipeline_topics, wait_consumed,
+from streams.topics import (create_topics, delete_run, end_offsets, feed_topics, pipeline_topics, wait_consumed,
                             wait_group_stable)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import signal
 import sys
 from pathlib import Path
 
@@ -47,22 +46,18 @@ def run(config_file: Path | None, database: str) -> None:
 
     It also answers `safetynet sql` (read-only) on 127.0.0.1:<analytics_query_port>.
     """
-    from prometheus_client import start_http_server
-
     from consumers.analytics import queries_http
+    from consumers.process import expose_metrics, stop_on_signals
     from consumers.analytics.migrate import connect, migrate as apply
     from consumers.analytics.sink import serve
 
     settings = load_settings(config_file)
     client = connect(settings.analytics_dsn, database)
     apply(client)
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
+    expose_metrics(settings)
 
     async def main() -> None:
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         queries = await queries_http.serve(client, settings.analytics_query_port)
         try:
             await serve(settings, client, stop)

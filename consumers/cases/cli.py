@@ -25,12 +25,11 @@ def cases(ctx: click.Context, config: Path | None) -> None:
 def serve(settings, host: str, port: int) -> None:
     """Rebuild the projection, then serve the API and track cases until stopped."""
     import uvicorn
-    from prometheus_client import start_http_server
 
     from consumers.cases.api import create_cases_app
+    from consumers.process import expose_metrics
 
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
+    expose_metrics(settings)
     uvicorn.run(create_cases_app(settings), host=host, port=port)
 
 

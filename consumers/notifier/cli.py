@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,20 +29,16 @@ def run(routing_file: Path, window: float, attempts: int, config_file: Path | No
     """Consume the alerts topic until SIGINT/SIGTERM."""
     import httpx
     import redis.asyncio as redis
-    from prometheus_client import start_http_server
-
     from consumers.notifier.channels import Retry
+    from consumers.process import expose_metrics, stop_on_signals
     from consumers.notifier.routing import load_routing
     from consumers.notifier.service import serve
 
     settings, routing = load_settings(config_file), load_routing(routing_file)
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
+    expose_metrics(settings)
 
     async def main() -> None:
-        stop = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         client = redis.Redis.from_url(settings.redis_url)
         async with httpx.AsyncClient(timeout=10.0) as http:
             try:

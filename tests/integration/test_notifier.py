@@ -168,7 +168,6 @@ async def _count(redis, streams: list[str], n: int) -> bool:
 
 
 async def _committed(settings: Settings, group: str | None = None) -> int | None:
-    from aiokafka import TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)

@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 
 from producers.publish import ingest_files
-from schemas.settings import Settings
 from streams.app import app_id
 from streams.export import fold, read_notices
 from streams.replay import drain, files_by_feed, replay, start_worker, stop_worker
-from streams.topics import committed, create_topics, delete_run, delete_topics, end_offsets, feed_topics, pipeline_topics
+from streams.topics import committed, create_topics, delete_run, end_offsets, feed_topics, pipeline_topics
 from tests.oracle import expected_alerts
 
 REPO = Path(__file__).resolve().parents[2]
