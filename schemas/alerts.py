@@ -16,6 +16,13 @@ RuleName = Literal[
     "income_shock",
     "deceased_recipient",
     "disability_mismatch",
+    # version 2
+    "rural_unassisted",
+    "moved_away",
+    "incarcerated",
+    "vehicle_owner",
+    "property_holder",
+    "business_owner",
 ]
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}

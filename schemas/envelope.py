@@ -13,8 +13,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 PERSON_KEY = r"^[0-9a-f]{64}$"
 MASKED_ID = r"^\d{6}\*{8}\d{3}[\dX]$"
 
-FeedName = Literal["roster", "medical", "disability", "funeral", "education", "employment", "disaster"]
-FEEDS: tuple[str, ...] = ("roster", "medical", "disability", "funeral", "education", "employment", "disaster")
+FeedName = Literal["roster", "medical", "disability", "funeral", "education", "employment", "disaster",
+                   "rural", "hukou", "vehicle", "property", "business"]
+FEEDS: tuple[str, ...] = ("roster", "medical", "disability", "funeral", "education", "employment", "disaster",
+                          "rural", "hukou", "vehicle", "property", "business")
 
 
 class Event(BaseModel):
@@ -93,8 +95,57 @@ class DisasterLoss(Event):
     loss_fen: int = Field(ge=0)
 
 
+class RuralMonitoring(Event):
+    """Rural revitalisation bureau, 防返贫监测: natural key 身份证号+业务类型+业务日期."""
+
+    kind: Literal["rural"] = "rural"
+    township_code: str = Field(pattern=r"^\d{9}$")
+    monitor_type: Literal["脱贫不稳定户", "边缘易致贫户", "突发严重困难户"]
+    risk_type: Literal["因病", "因学", "因残", "因灾", "因意外", "因失业", "其他"]
+    action: Literal["纳入", "消除"]
+
+
+class HukouChange(Event):
+    """Public security, household registration: natural key 身份证号+业务类型+业务日期."""
+
+    kind: Literal["hukou"] = "hukou"
+    action: Literal["死亡注销", "迁出", "迁入", "服刑", "刑满释放"]
+    destination_code: str | None = Field(default=None, pattern=r"^\d{6}$")  # 迁往地区代码, 迁出 only
+
+
+class VehicleRegistration(Event):
+    """Traffic police: natural key 号牌号码+业务类型+登记日期. The plate identifies a person: tokenised."""
+
+    kind: Literal["vehicle"] = "vehicle"
+    plate_ref: str = Field(min_length=1, max_length=64)
+    vehicle_type: Literal["小型轿车", "小型越野车", "中型客车", "货车", "摩托车", "三轮汽车", "残疾人专用车"]
+    action: Literal["注册登记", "转入登记", "注销登记"]
+    purchase_price_fen: int = Field(ge=0)
+
+
+class PropertyRegistration(Event):
+    """Real-estate registry: natural key 不动产单元号+身份证号+业务类型+登记日期. The unit number is tokenised."""
+
+    kind: Literal["property"] = "property"
+    unit_ref: str = Field(min_length=1, max_length=64)
+    use: Literal["住宅", "商业", "办公", "工业"]
+    floor_area_centi_m2: int = Field(ge=0)  # square metres x 100, exact
+    action: Literal["取得", "注销"]
+
+
+class BusinessRegistration(Event):
+    """Market regulation: natural key 统一社会信用代码+业务类型+业务日期."""
+
+    kind: Literal["business"] = "business"
+    credit_ref: str = Field(min_length=1, max_length=64)  # 统一社会信用代码, tokenised (a 个体工商户 names a person)
+    entity_type: Literal["个体工商户", "有限责任公司", "股份有限公司", "农民专业合作社"]
+    registered_capital_fen: int = Field(ge=0)
+    action: Literal["设立", "注销"]
+
+
 Payload = Annotated[
-    RosterChange | MedicalClaim | DisabilityCertificate | FuneralRecord | EducationAid | EmploymentChange | DisasterLoss,
+    RosterChange | MedicalClaim | DisabilityCertificate | FuneralRecord | EducationAid | EmploymentChange | DisasterLoss
+    | RuralMonitoring | HukouChange | VehicleRegistration | PropertyRegistration | BusinessRegistration,
     Field(discriminator="kind"),
 ]
 

@@ -20,6 +20,11 @@ class Thresholds(BaseModel):
     medical_burden_threshold: float = Field(default=30000, gt=0)
     education_burden_threshold: float = Field(default=8000, gt=0)
     disaster_loss_threshold: float = Field(default=10000, gt=0)
+    # version 2 (contract section 3)
+    vehicle_price_threshold: float = Field(default=50000, ge=0)
+    vehicle_types_firing: tuple[str, ...] = ("小型轿车", "小型越野车", "中型客车")  # every other type is exempt
+    residential_units_threshold: int = Field(default=2, ge=1)  # 住宅 units a household may hold
+    business_capital_threshold: float = Field(default=100000, ge=0)  # 个体工商户 registered capital
 
     @property
     def yearly_line_fen(self) -> int:
@@ -37,15 +42,23 @@ class Thresholds(BaseModel):
     def disaster_fen(self) -> int:
         return round(self.disaster_loss_threshold * 100)
 
+    @property
+    def vehicle_price_fen(self) -> int:
+        return round(self.vehicle_price_threshold * 100)
+
+    @property
+    def business_capital_fen(self) -> int:
+        return round(self.business_capital_threshold * 100)
+
 
 class RulesConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     defaults: Thresholds = Thresholds()
-    counties: dict[str, dict[str, float]] = {}
+    counties: dict[str, dict[str, float | list[str]]] = {}
 
     @field_validator("counties")
     @classmethod
-    def _check_counties(cls, counties: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    def _check_counties(cls, counties: dict[str, dict[str, float | list[str]]]) -> dict[str, dict[str, float | list[str]]]:
         for code, override in counties.items():
             if not (len(code) == 6 and code.isdigit()):
                 raise ValueError(f"county code must be 6 digits, got {code!r}")

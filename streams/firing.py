@@ -16,6 +16,12 @@ KIND = {
     "income_shock": "risk",
     "deceased_recipient": "audit",
     "disability_mismatch": "audit",
+    "rural_unassisted": "risk",
+    "moved_away": "audit",
+    "incarcerated": "audit",
+    "vehicle_owner": "audit",
+    "property_holder": "audit",
+    "business_owner": "audit",
 }
 
 
