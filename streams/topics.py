@@ -10,16 +10,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError,
                              NotCoordinatorForGroupError, TopicAlreadyExistsError)
 
-from schemas.envelope import FEEDS
 from schemas.settings import Settings
+from schemas.topology import FEED_TOPICS, PIPELINE, topic_name
 
 
 def feed_topics(settings: Settings) -> list[str]:
-    return [settings.topic(f"feed.{f}") for f in FEEDS]
+    return [topic_name(settings, t) for t in FEED_TOPICS.values()]
 
 
 def pipeline_topics(settings: Settings) -> list[str]:
-    return [*feed_topics(settings), *(settings.topic(n) for n in ("household-members", "alerts", "dead-letters"))]
+    return [topic_name(settings, t) for t in PIPELINE]
 
 
 async def create_topics(settings: Settings, names: Iterable[str], compacted: Iterable[str] = ()) -> None:
