@@ -126,8 +126,9 @@ def rural_unassisted(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
     """Monitored by the rural revitalisation bureau (纳入), not active with us on that day."""
     for record in view.triggers(Rural):
         if record.action == "纳入" and view.roster.active_on(record.day) is None:
-            yield view.fire("rural_unassisted", record, "high", view.roster.household_on(record.day), record.township,
-                            ("rural", record.key, None))
+            row = view.roster.as_of(record.day)  # a person never on the roster: the rural record's township
+            yield view.fire("rural_unassisted", record, "high", row.household if row else None,
+                            row.township if row else record.township, ("rural", record.key, None))
 
 
 def moved_away(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
