@@ -86,6 +86,14 @@ def new_app(settings: Settings) -> faust.App:
     )
 
 
+def state_table(app: faust.App, name: str, codec: faust.Codec) -> faust.Table:
+    """A table of step-function state: its store and its changelog carry `codec` bytes. (faust derives a
+    table's serializer from `value_type` only, so it is set before the store and changelog exist.)"""
+    table = app.Table(name, default=None)
+    table.value_serializer = codec
+    return table
+
+
 def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
     app = new_app(settings)
     reach = Reach.of(rules, settings.allowed_lateness_days)
@@ -95,9 +103,8 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
     deltas_topic = app.topic(topic_name(settings, HOUSEHOLD_DELTAS), key_serializer="raw", value_serializer=state_codec)
     alerts_topic = app.topic(topic_name(settings, ALERTS), key_serializer="raw", value_serializer=PydanticCodec(AlertNotice))
     dead_letters_topic = app.topic(topic_name(settings, DEAD_LETTERS), key_serializer="raw", value_serializer="json")
-    state_schema = faust.Schema(key_serializer="json", value_serializer=state_codec)
-    people = app.Table("people-by-key", default=None, schema=state_schema)
-    households = app.Table("households-by-id", default=None, schema=state_schema)
+    people = state_table(app, "people-by-key", state_codec)
+    households = state_table(app, "households-by-id", state_codec)
 
     async def emit(out: Outputs, stage: str, event: Envelope | MemberDelta) -> None:
         """Send what a step asked for. faust flushes these before it commits the input's offset."""

@@ -16,6 +16,7 @@ from streams.config import RulesConfig
 from streams.firing import Firing
 from streams.records import Claim, Funeral, Hukou, Property, Record, RosterRow, days_before, iso
 
+PRUNE_EVERY = 30  # days
 STATEFUL = (RosterRow, Property)  # the latest one at the horizon still answers later days
 
 
@@ -33,6 +34,11 @@ class Reach:
     def horizon(self, newest: int) -> int:
         """The first day a record may still carry when the state has seen `newest`."""
         return days_before(newest, self.lateness_days) if newest else 0
+
+    def prune_due(self, before: int, after: int) -> bool:
+        """Prune when the horizon passes a multiple of PRUNE_EVERY days: state keeps at most that much
+        extra (keeping more never changes a judgement), and in-order input rarely pays for pruning."""
+        return self.horizon(before) // PRUNE_EVERY != self.horizon(after) // PRUNE_EVERY
 
 
 def too_late(record: Record, newest: int, reach: Reach, subject: str) -> str | None:

@@ -9,42 +9,55 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from streams.config import RulesConfig, Thresholds
 from streams.firing import Firing, yuan
-from streams.records import Claim, Disaster, Employment, Property, Record, RosterRow, Schooling, live_claims, window_start
+from streams.records import (Claim, Disaster, Employment, Property, Record, RosterRow, Schooling, by_kind, live_claims,
+                             window_start)
 from streams.roster import RosterHistory
+from streams.state import MemberLog
 
 HOUSEHOLD_FEEDS = frozenset({"roster", "medical", "education", "employment", "disaster", "property"})
 NON_RESIDENTIAL = frozenset({"商业", "办公", "工业"})
 
 Order = tuple[int, str, str]
+DAY = attrgetter("day")
 
 
 @dataclass(slots=True)
 class Member:
     masked: str
-    records: list[Record]
+    kinds: dict[type[Record], list[Record]]  # the member's records by type, each in order
     roster: RosterHistory = field(init=False)
-    spend: list[tuple[Order, int, Record]] = field(init=False)  # live claims and education net cost, in order
-    orders: list[Order] = field(init=False)
-    running: list[int] = field(init=False)  # running[i] = sum of spend[:i]
+    live: list[Claim] = field(init=False)  # claims no reversal cancels
+    orders: list[Order] = field(init=False)  # live claims and education records, in order
+    running: list[int] = field(init=False)  # running[i] = their spend before orders[i]
 
     def __post_init__(self) -> None:
-        self.roster = RosterHistory(self.records)
-        items = [(c.order, c.out_of_pocket, c) for c in live_claims(self.records)]
-        items += [(r.order, r.net, r) for r in self.records if type(r) is Schooling]
-        self.spend = sorted(items, key=lambda s: s[0])
-        self.orders = [s[0] for s in self.spend]
-        self.running = [0]
-        for _, amount, _ in self.spend:
-            self.running.append(self.running[-1] + amount)
+        self.roster = RosterHistory(self.kinds.get(RosterRow, []), in_order=True)
+        self.live = live_claims(self.kinds.get(Claim, []))
+        schooling = self.kinds.get(Schooling, [])
+        spend = [(c.order, c.out_of_pocket) for c in self.live] + [(r.order, r.net) for r in schooling]
+        if schooling and self.live:
+            spend.sort()
+        self.orders, self.running, total = [o for o, _ in spend], [0], 0
+        for _, amount in spend:
+            total += amount
+            self.running.append(total)
 
     def spend_between(self, start: Order, end: Order, inclusive: bool) -> int:
         """Sum of spend ordered in [start, end) (or [start, end] when inclusive)."""
         lo = bisect_left(self.orders, start)
         hi = (bisect_right if inclusive else bisect_left)(self.orders, end)
         return self.running[max(hi, lo)] - self.running[lo]
+
+
+def member_of(log: MemberLog) -> Member:
+    """The rules' view of one member, built when their records change and reused until then."""
+    if log.derived is None:
+        log.derived = Member(log.masked, by_kind(log.records.values()))
+    return log.derived
 
 
 @dataclass(slots=True)
@@ -55,12 +68,11 @@ class HouseholdView:
     rows: RosterHistory = field(init=False)  # the household's own rows: its figures as of a day
 
     def __post_init__(self) -> None:
-        self.rows = RosterHistory(r for m in self.members.values() for r in m.records
-                                  if type(r) is RosterRow and r.household == self.household_id)
+        self.rows = RosterHistory(r for m in self.members.values() for r in m.roster.rows if r.household == self.household_id)
 
     @classmethod
-    def of(cls, household_id: str, members: dict[str, tuple[str, Iterable[Record]]], since: int) -> HouseholdView:
-        return cls(household_id, {k: Member(masked, list(recs)) for k, (masked, recs) in members.items()}, since)
+    def of(cls, household_id: str, members: dict[str, MemberLog], since: int) -> HouseholdView:
+        return cls(household_id, {k: member_of(log) for k, log in members.items()}, since)
 
     def members_on(self, day: int) -> list[str]:
         return [k for k, m in self.members.items() if m.roster.household_on(day) == self.household_id]
@@ -68,16 +80,16 @@ class HouseholdView:
     def active_on(self, day: int, members: list[str]) -> bool:
         return any(self.members[k].roster.active_on(day) is not None for k in members)
 
-    def triggers(self, kinds: tuple[type[Record], ...]) -> list[tuple[str, Record]]:
-        found = [(k, r) for k, m in self.members.items() for r in m.records if type(r) in kinds and r.day >= self.since]
-        return sorted(found, key=lambda kr: kr[1].order)
+    def triggers(self, kind: type[Record]) -> list[tuple[str, Record]]:
+        found = []
+        for k, m in self.members.items():
+            group = m.live if kind is Claim else m.kinds.get(kind, [])
+            found += [(k, r) for r in group[bisect_left(group, self.since, key=DAY):]]
+        return sorted(found, key=lambda kr: kr[1].order) if len(self.members) > 1 else found
 
 
 def expenditure_hardship(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]:
-    live = {c.eid for m in view.members.values() for c in live_claims(m.records)}
-    for owner, record in view.triggers((Claim, Schooling)):
-        if type(record) is Claim and record.eid not in live:
-            continue
+    for owner, record in sorted(view.triggers(Claim) + view.triggers(Schooling), key=lambda kr: kr[1].order):
         day = record.day
         members = view.members_on(day)
         row = view.rows.as_of(day)
@@ -107,8 +119,8 @@ def held_units(view: HouseholdView, members: list[str], end: Order, inclusive: b
     """unit ref -> use, for units members hold after the records ordered before `end` (or up to it)."""
     latest: dict[tuple[str, str], Property] = {}
     for k in members:
-        for r in view.members[k].records:
-            if type(r) is Property and (r.order < end or (inclusive and r.order == end)):
+        for r in view.members[k].kinds.get(Property, []):
+            if r.order < end or (inclusive and r.order == end):
                 if (k, r.ref) not in latest or latest[(k, r.ref)].order < r.order:
                     latest[(k, r.ref)] = r
     return {r.ref: r.use for r in latest.values() if r.action == "取得"}
@@ -120,7 +132,7 @@ def disqualifying(units: dict[str, str], limits: Thresholds) -> bool:
 
 
 def property_holder(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]:
-    for owner, record in view.triggers((Property,)):
+    for owner, record in view.triggers(Property):
         if record.action != "取得":
             continue
         day = record.day
@@ -142,7 +154,7 @@ def property_holder(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]
 
 
 def income_shock(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]:
-    for owner, record in view.triggers((Employment, Disaster)):
+    for owner, record in sorted(view.triggers(Employment) + view.triggers(Disaster), key=lambda kr: kr[1].order):
         members = view.members_on(record.day)
         row = view.rows.as_of(record.day)
         if owner not in members or row is None or not view.active_on(record.day, members):

@@ -10,44 +10,42 @@ from streams.config import RulesConfig
 from streams.horizon import Reach, keep, keep_standing, too_late
 from streams.household_rules import HouseholdView, judge_household
 from streams.person_step import rejudge_from
-from streams.records import Record
 from streams.standing import Outputs, settle
-from streams.state import HouseholdState, MemberDelta
+from streams.state import HouseholdState, MemberDelta, MemberLog
 
 
 def step_household(state: HouseholdState | None, delta: MemberDelta, rules: RulesConfig, reach: Reach,
                    ) -> tuple[HouseholdState, Outputs]:
     state = state or HouseholdState()
-    new = [r for r in delta.records if state.records.get(r.eid) != (delta.person_key, r)]
+    log = state.members.get(delta.person_key) or MemberLog(delta.masked)
+    new = [r for r in delta.records if log.records.get(r.eid) != r]
     if not new:
         return state, Outputs(repeat=list(state.standing.values()))
     horizon = reach.horizon(state.newest)
     if not delta.backlog and (reason := too_late(min(new, key=lambda r: r.day), state.newest, reach, "the household's")):
         return state, Outputs(late=reason)
-    records = {**state.records, **{r.eid: (delta.person_key, r) for r in new}}
-    own = {eid: r for eid, (person, r) in records.items() if person == delta.person_key}
-    since = max(min(rejudge_from(r, own) for r in new), horizon)
-    masked = state.masked if delta.person_key in state.masked else {**state.masked, delta.person_key: delta.masked}
-    view = HouseholdView.of(delta.household, members_of(masked, records), since)
+    records = {**log.records, **{r.eid: r for r in new}}
+    members = {**state.members, delta.person_key: MemberLog(log.masked, records)}  # the others' views are reused
+    since = max(min(rejudge_from(r, records) for r in new), horizon)
+    view = HouseholdView.of(delta.household, members, since)
     standing, changes = settle(state.standing, judge_household(view, rules), since, rules)
     newest = max(state.newest, max(r.day for r in new))
-    pruned = prune(HouseholdState(newest, masked, records, standing), reach)
-    return pruned, Outputs(changes.raised, changes.withdrawn)
-
-
-def members_of(masked: dict[str, str], records: dict[str, tuple[str, Record]]) -> dict[str, tuple[str, list[Record]]]:
-    members: dict[str, tuple[str, list[Record]]] = {}
-    for person, r in records.values():
-        members.setdefault(person, (masked[person], []))[1].append(r)
-    return members
+    new_state = HouseholdState(newest, members, standing)
+    if reach.prune_due(state.newest, newest):
+        new_state = prune(new_state, reach)
+    return new_state, Outputs(changes.raised, changes.withdrawn)
 
 
 def prune(state: HouseholdState, reach: Reach) -> HouseholdState:
     horizon = reach.horizon(state.newest)
-    wanted = keep(state.records.values(), horizon, reach)
-    if len(wanted) < len(state.records):
-        state.records = {eid: pair for eid, pair in state.records.items() if eid in wanted}
-        present = {person for person, _ in state.records.values()}
-        state.masked = {k: m for k, m in state.masked.items() if k in present}
+    wanted = keep(((k, r) for k, log in state.members.items() for r in log.records.values()), horizon, reach)
+    members = {}
+    for person, log in state.members.items():
+        kept = {eid: r for eid, r in log.records.items() if eid in wanted}
+        if len(kept) == len(log.records):
+            members[person] = log
+        elif kept:
+            members[person] = MemberLog(log.masked, kept)
+    state.members = members
     state.standing = keep_standing(state.standing, horizon, reach, frozenset())
     return state

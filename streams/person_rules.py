@@ -10,14 +10,16 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 
 from streams.config import RulesConfig
 from streams.firing import Firing, yuan
-from streams.records import (Business, Certificate, Funeral, Hukou, Record, RosterRow, Rural, Schooling,
-                             Vehicle, live_claims, window_start)
+from streams.records import (Business, Certificate, Claim, Funeral, Hukou, Record, RosterRow, Rural, Schooling,
+                             Vehicle, by_kind, live_claims, window_start)
 from streams.roster import RosterHistory
 
 MAX_EVIDENCE = 50
+DAY = attrgetter("day")
 DEATH_ACTION = "死亡注销"
 
 
@@ -25,17 +27,22 @@ DEATH_ACTION = "死亡注销"
 class PersonView:
     person_key: str
     masked: str
-    records: list[Record]
+    kinds: dict[type[Record], list[Record]]  # the person's records by type, each in order
     since: int  # judge triggers dated on or after this day
     roster: RosterHistory
 
     @classmethod
-    def of(cls, person_key: str, masked: str, records: Iterable[Record], since: int) -> PersonView:
-        records = list(records)
-        return cls(person_key, masked, records, since, RosterHistory(records))
+    def of(cls, person_key: str, masked: str, records: Iterable[Record] | dict[type[Record], list[Record]],
+           since: int) -> PersonView:
+        kinds = records if isinstance(records, dict) else by_kind(records)
+        return cls(person_key, masked, kinds, since, RosterHistory(kinds.get(RosterRow, []), in_order=True))
+
+    def all(self, kind: type[Record]) -> list:
+        return self.kinds.get(kind, [])
 
     def triggers(self, kind: type[Record]) -> list:
-        return sorted((r for r in self.records if type(r) is kind and r.day >= self.since), key=lambda r: r.order)
+        group = self.kinds.get(kind, [])
+        return group[bisect_left(group, self.since, key=DAY):]
 
     def placement(self, day: int) -> tuple[str | None, str]:
         """(household, township) as of a day; off the roster: no household, the ID's county + 000."""
@@ -53,7 +60,7 @@ def roster_evidence(row: RosterRow) -> tuple:
 
 
 def medical_burden(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
-    claims = live_claims(view.records)
+    claims = live_claims(view.all(Claim))
     days, running = [c.day for c in claims], [0]
     for c in claims:
         running.append(running[-1] + c.out_of_pocket)
@@ -98,7 +105,7 @@ def death_records(records: Iterable[Record]) -> list[Record]:
 def deceased_recipient(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
     """One alert per person, at the first death record that meets an active roster row (on its day, or
     a later 在保 row: someone put on the roster after their death). Judged over the whole history."""
-    deaths = death_records(view.records)
+    deaths = death_records([*view.all(Funeral), *view.all(Hukou)])
     for death in deaths:
         row = view.roster.active_on(death.day) or view.roster.active_after(death.day)
         if row is not None:

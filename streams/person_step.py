@@ -7,12 +7,14 @@
 """
 from __future__ import annotations
 
+from bisect import insort
+
 from schemas.envelope import Envelope
 from streams.config import RulesConfig
 from streams.horizon import Reach, keep, keep_standing, too_late
 from streams.household_rules import HOUSEHOLD_FEEDS
 from streams.person_rules import WHOLE_HISTORY_RULES, PersonView, judge_person
-from streams.records import Claim, Record, RosterRow, to_record
+from streams.records import ORDER, Claim, Record, RosterRow, by_kind, to_record
 from streams.standing import Outputs, settle
 from streams.state import MemberDelta, PersonState
 
@@ -37,12 +39,26 @@ def step_person(state: PersonState | None, event: Envelope, rules: RulesConfig, 
     since = max(rejudge_from(record, records), horizon)
     joined = record.household if type(record) is RosterRow and record.household not in state.households else None
     households = sorted({*state.households, joined}) if joined else state.households
-    view = PersonView.of(state.person_key, state.masked, records.values(), since)
+    kinds = with_record(state, record, records)
+    view = PersonView.of(state.person_key, state.masked, kinds, since)
     standing, changes = settle(state.standing, judge_person(view, rules), since, rules, WHOLE_HISTORY_RULES)
     newest = max(state.newest, record.day)
-    new = prune(PersonState(state.person_key, state.masked, newest, records, households, standing), reach)
+    new = PersonState(state.person_key, state.masked, newest, records, households, standing, kinds)
+    if reach.prune_due(state.newest, newest):
+        new = prune(new, reach)
     out = Outputs(changes.raised, changes.withdrawn, forward(new, record, joined, records))
     return new, out
+
+
+def with_record(state: PersonState, record: Record, records: dict[str, Record]) -> dict[type[Record], list[Record]]:
+    """The records by type after adding one: the previous grouping copied where it changes, else built."""
+    if state.kinds is None or record.eid in state.records:
+        return by_kind(records.values())
+    kinds = dict(state.kinds)
+    group = list(kinds.get(type(record), ()))
+    insort(group, record, key=ORDER)
+    kinds[type(record)] = group
+    return kinds
 
 
 def forward(state: PersonState, record: Record, joined: str | None, everything: dict[str, Record] | None = None,
@@ -67,5 +83,6 @@ def prune(state: PersonState, reach: Reach) -> PersonState:
     wanted = keep((("", r) for r in state.records.values()), horizon, reach)
     if len(wanted) < len(state.records):
         state.records = {eid: r for eid, r in state.records.items() if eid in wanted}
+        state.kinds = None
     state.standing = keep_standing(state.standing, horizon, reach, WHOLE_HISTORY_RULES)
     return state

@@ -6,7 +6,9 @@ one day). Records are totally ordered by (day, feed, key), whatever order they a
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from datetime import date
 from typing import ClassVar
 
@@ -176,12 +178,25 @@ def decode(row: list) -> Record:
 FIELDS: dict[str, tuple[str, ...]] = {feed: tuple(f.name for f in fields(cls)) for feed, cls in RECORD_TYPES.items()}
 
 
-def live_claims(records: list[Record]) -> list[Claim]:
+def live_claims(records: Iterable[Record]) -> list[Claim]:
     """Medical claims that count: originals no reversal cancels, in order. A reversal cancels its
     original entirely, whatever the dates; a reversal alone counts for nothing."""
-    reversed_ids = {r.settlement for r in records if type(r) is Claim and r.reversal}
-    return sorted((r for r in records if type(r) is Claim and not r.reversal and r.settlement not in reversed_ids),
-                  key=lambda r: r.order)
+    claims = sorted((r for r in records if type(r) is Claim), key=ORDER)
+    reversed_ids = {c.settlement for c in claims if c.reversal}
+    return [c for c in claims if not c.reversal and c.settlement not in reversed_ids]
+
+
+def by_kind(records: Iterable[Record]) -> dict[type[Record], list[Record]]:
+    """Records grouped by type, each group in order."""
+    groups: dict[type[Record], list[Record]] = {}
+    for r in records:
+        groups.setdefault(type(r), []).append(r)
+    for group in groups.values():
+        group.sort(key=ORDER)
+    return groups
+
+
+ORDER = attrgetter("day", "feed", "key")  # the total order, as a sort key
 
 
 def day_number(iso: str) -> int:

@@ -4,14 +4,16 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 
-from streams.records import Record, RosterRow
+from streams.records import ORDER, Record, RosterRow
 
 
 class RosterHistory:
     __slots__ = ("rows", "_days")
 
-    def __init__(self, records: Iterable[Record]) -> None:
-        self.rows: list[RosterRow] = sorted((r for r in records if type(r) is RosterRow), key=lambda r: r.order)
+    def __init__(self, records: Iterable[Record], *, in_order: bool = False) -> None:
+        """`in_order`: `records` are already roster rows sorted by ORDER (no copy, no sort)."""
+        self.rows: list[RosterRow] = records if in_order else sorted(
+            (r for r in records if type(r) is RosterRow), key=ORDER)  # type: ignore[assignment]
         self._days = [r.day for r in self.rows]
 
     def as_of(self, day: int) -> RosterRow | None:

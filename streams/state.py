@@ -29,6 +29,7 @@ class PersonState:
     records: dict[str, Record] = field(default_factory=dict)  # event_id -> record, what judgements still need
     households: list[str] = field(default_factory=list)  # every household the roster ever put them in
     standing: dict[str, Firing] = field(default_factory=dict)  # alert_id -> firing, while it can still change
+    kinds: dict[type[Record], list[Record]] | None = field(default=None, compare=False, repr=False)  # records by type
 
     def to_json(self) -> list:
         return [VERSION, "person", self.person_key, self.masked, self.newest, [encode(r) for r in self.records.values()],
@@ -43,22 +44,29 @@ class PersonState:
 
 
 @dataclass(slots=True)
+class MemberLog:
+    """One member's records as their household keeps them."""
+
+    masked: str
+    records: dict[str, Record] = field(default_factory=dict)  # event_id -> record
+    derived: Any = field(default=None, compare=False, repr=False)  # the rules' view of them, built once per change
+
+
+@dataclass(slots=True)
 class HouseholdState:
     newest: int = 0
-    masked: dict[str, str] = field(default_factory=dict)  # person_key -> masked ID of each member ever
-    records: dict[str, tuple[str, Record]] = field(default_factory=dict)  # event_id -> (person_key, record)
+    members: dict[str, MemberLog] = field(default_factory=dict)  # person_key -> everyone the roster ever put here
     standing: dict[str, Firing] = field(default_factory=dict)
 
     def to_json(self) -> list:
-        return [VERSION, "household", self.newest, self.masked,
-                [[person, encode(r)] for person, r in self.records.values()], [f.encode() for f in self.standing.values()]]
+        members = [[person, log.masked, [encode(r) for r in log.records.values()]] for person, log in self.members.items()]
+        return [VERSION, "household", self.newest, members, [f.encode() for f in self.standing.values()]]
 
     @classmethod
     def from_json(cls, row: list) -> HouseholdState:
-        _, _, newest, masked, records, standing = row
-        pairs = ((person, decode(r)) for person, r in records)
-        fires = (Firing.decode(f) for f in standing)
-        return cls(newest, masked, {r.eid: (p, r) for p, r in pairs}, {f.alert_id: f for f in fires})
+        _, _, newest, members, standing = row
+        logs = {person: MemberLog(masked, {r.eid: r for r in map(decode, records)}) for person, masked, records in members}
+        return cls(newest, logs, {f.alert_id: f for f in map(Firing.decode, standing)})
 
 
 @dataclass(frozen=True, slots=True)

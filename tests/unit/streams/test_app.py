@@ -89,3 +89,12 @@ async def test_a_failing_event_goes_to_dead_letters_and_the_stream_goes_on(pipel
     monkeypatch.setattr(app_module, "step_person", boom)
     await put_people(pipeline, f.claim(A, "2025-03-01", "JS1", 31000), f.claim(A, "2025-03-02", "JS2", 1))
     assert [(v["stage"], v["reason"]) for _, v in pipeline.sent["dead"]] == [("people", "ValueError: boom")] * 2
+
+
+async def test_state_reaches_the_changelog_through_the_state_codec(pipeline):
+    from streams.state import loads
+
+    await put_people(pipeline, f.roster(A, "2025-01-01"))
+    topic, table = pipeline.people.changelog_topic, pipeline.people
+    encoded = topic.prepare_value(table[f.key(A)], table.value_serializer)[0]
+    assert loads(encoded) == table[f.key(A)]
