@@ -102,9 +102,14 @@ def alerts(since, rule: str | None, township: str | None, settings_file: Path | 
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write figures as JSON.")
 @click.option("--events", default=200_000, show_default=True, help="Events for the throughput runs.")
 @click.option("--replay-events", default=1_000_000, show_default=True, help="Events for the replay timing.")
+@click.option("--direct-only", is_flag=True, help="Only the step functions' figures, in this process (no Kafka).")
 @settings_option
-def bench(json_out: Path | None, events: int, replay_events: int, settings_file: Path | None) -> None:
+def bench(json_out: Path | None, events: int, replay_events: int, direct_only: bool, settings_file: Path | None) -> None:
     """Measure raw consume vs pipeline rate, latency, replay time and memory, in one run."""
     from streams.bench import main as run_bench
+    from streams.bench import main_direct
 
+    if direct_only:
+        main_direct(load_settings(settings_file), replay_events=replay_events, json_out=json_out)
+        return
     run_bench(load_settings(settings_file), events=events, replay_events=replay_events, json_out=json_out)
