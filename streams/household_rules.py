@@ -65,14 +65,17 @@ class HouseholdView:
     household_id: str
     members: dict[str, Member]  # person_key -> everyone the roster ever put in this household
     since: int
-    rows: RosterHistory = field(init=False)  # the household's own rows: its figures as of a day
+    rows: RosterHistory | None = None  # the household's own rows: its figures as of a day
 
     def __post_init__(self) -> None:
-        self.rows = RosterHistory(r for m in self.members.values() for r in m.roster.rows if r.household == self.household_id)
+        if self.rows is None:
+            self.rows = RosterHistory(r for m in self.members.values() for r in m.roster.rows
+                                      if r.household == self.household_id)
 
     @classmethod
-    def of(cls, household_id: str, members: dict[str, MemberLog], since: int) -> HouseholdView:
-        return cls(household_id, {k: member_of(log) for k, log in members.items()}, since)
+    def of(cls, household_id: str, members: dict[str, MemberLog], since: int,
+           rows: RosterHistory | None = None) -> HouseholdView:
+        return cls(household_id, {k: member_of(log) for k, log in members.items()}, since, rows)
 
     def members_on(self, day: int) -> list[str]:
         return [k for k, m in self.members.items() if m.roster.household_on(day) == self.household_id]
@@ -83,8 +86,9 @@ class HouseholdView:
     def triggers(self, kind: type[Record]) -> list[tuple[str, Record]]:
         found = []
         for k, m in self.members.items():
-            group = m.live if kind is Claim else m.kinds.get(kind, [])
-            found += [(k, r) for r in group[bisect_left(group, self.since, key=DAY):]]
+            group = m.live if kind is Claim else m.kinds.get(kind)
+            if group and group[-1].day >= self.since:  # usually only the member whose record just came
+                found += [(k, r) for r in group[bisect_left(group, self.since, key=DAY):]]
         return sorted(found, key=lambda kr: kr[1].order) if len(self.members) > 1 else found
 
 

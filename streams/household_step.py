@@ -10,6 +10,7 @@ from streams.config import RulesConfig
 from streams.horizon import Reach, keep, keep_standing, too_late
 from streams.household_rules import HouseholdView, judge_household
 from streams.person_step import rejudge_from
+from streams.records import RosterRow
 from streams.standing import Outputs, settle
 from streams.state import HouseholdState, MemberDelta, MemberLog
 
@@ -27,10 +28,11 @@ def step_household(state: HouseholdState | None, delta: MemberDelta, rules: Rule
     records = {**log.records, **{r.eid: r for r in new}}
     members = {**state.members, delta.person_key: MemberLog(log.masked, records)}  # the others' views are reused
     since = max(min(rejudge_from(r, records) for r in new), horizon)
-    view = HouseholdView.of(delta.household, members, since)
+    rows = None if any(type(r) is RosterRow for r in new) else state.rows
+    view = HouseholdView.of(delta.household, members, since, rows)
     standing, changes = settle(state.standing, judge_household(view, rules), since, rules)
     newest = max(state.newest, max(r.day for r in new))
-    new_state = HouseholdState(newest, members, standing)
+    new_state = HouseholdState(newest, members, standing, view.rows)
     if reach.prune_due(state.newest, newest):
         new_state = prune(new_state, reach)
     return new_state, Outputs(changes.raised, changes.withdrawn)
@@ -46,6 +48,7 @@ def prune(state: HouseholdState, reach: Reach) -> HouseholdState:
             members[person] = log
         elif kept:
             members[person] = MemberLog(log.masked, kept)
-    state.members = members
+    if len(members) != len(state.members) or any(members[k] is not state.members[k] for k in members):
+        state.members, state.rows = members, None
     state.standing = keep_standing(state.standing, horizon, reach, frozenset())
     return state

@@ -41,7 +41,9 @@ class PersonView:
         return self.kinds.get(kind, [])
 
     def triggers(self, kind: type[Record]) -> list:
-        group = self.kinds.get(kind, [])
+        group = self.kinds.get(kind)
+        if not group or group[-1].day < self.since:
+            return []
         return group[bisect_left(group, self.since, key=DAY):]
 
     def placement(self, day: int) -> tuple[str | None, str]:

@@ -57,6 +57,7 @@ class HouseholdState:
     newest: int = 0
     members: dict[str, MemberLog] = field(default_factory=dict)  # person_key -> everyone the roster ever put here
     standing: dict[str, Firing] = field(default_factory=dict)
+    rows: Any = field(default=None, compare=False, repr=False)  # the household's own roster rows, kept while unchanged
 
     def to_json(self) -> list:
         members = [[person, log.masked, [encode(r) for r in log.records.values()]] for person, log in self.members.items()]
