@@ -107,7 +107,7 @@ def alerts(since, rule: str | None, township: str | None, settings_file: Path | 
 def bench(json_out: Path | None, events: int, replay_events: int, direct_only: bool, settings_file: Path | None) -> None:
     """Measure raw consume vs pipeline rate, latency, replay time and memory, in one run."""
     from streams.bench import main as run_bench
-    from streams.bench import main_direct
+    from streams.bench_direct import main_direct
 
     if direct_only:
         main_direct(load_settings(settings_file), replay_events=replay_events, json_out=json_out)
