@@ -41,6 +41,19 @@ NOTIFICATIONS_DEAD = Topic("notifications.dead", "alert_id", "json")
 
 # the stream pipeline's own topics: what a worker (or a replay) creates before it starts
 PIPELINE: tuple[Topic, ...] = (*FEED_TOPICS.values(), HOUSEHOLD_DELTAS, ALERTS, DEAD_LETTERS)
+# the stream processors' tables (faust): each has a compacted changelog topic named after the app
+STATE_TABLES: tuple[str, ...] = ("people-by-key", "households-by-id")
+
+
+def app_id(settings: Settings) -> str:
+    """The faust app id: also the consumer group and the prefix of its changelog topics."""
+    return f"{settings.topic_prefix}safetynet-streams".replace(".", "-")
+
+
+def changelog_topics(settings: Settings) -> list[str]:
+    """Created with the pipeline's topics: a worker that finds them missing on a busy broker may see
+    them with no partitions yet, and faust then refuses every table write (PartitionsMismatch)."""
+    return [f"{app_id(settings)}-{table}-changelog" for table in STATE_TABLES]
 
 
 def topic_name(settings: Settings, topic: Topic) -> str:

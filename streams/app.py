@@ -21,7 +21,7 @@ from schemas.alerts import AlertNotice
 from schemas.codec import PydanticCodec
 from schemas.envelope import Envelope
 from schemas.settings import Settings
-from schemas.topology import ALERTS, DEAD_LETTERS, FEED_TOPICS, HOUSEHOLD_DELTAS, topic_name
+from schemas.topology import ALERTS, DEAD_LETTERS, FEED_TOPICS, HOUSEHOLD_DELTAS, STATE_TABLES, app_id, topic_name
 from streams import metrics
 from streams.config import RulesConfig
 from streams.firing import Firing
@@ -46,10 +46,6 @@ class Pipeline:
     households: faust.Table
     judge_people: faust.types.AgentT
     judge_households: faust.types.AgentT
-
-
-def app_id(settings: Settings) -> str:
-    return f"{settings.topic_prefix}safetynet-streams".replace(".", "-")
 
 
 def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
@@ -103,8 +99,7 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
     deltas_topic = app.topic(topic_name(settings, HOUSEHOLD_DELTAS), key_serializer="raw", value_serializer=state_codec)
     alerts_topic = app.topic(topic_name(settings, ALERTS), key_serializer="raw", value_serializer=PydanticCodec(AlertNotice))
     dead_letters_topic = app.topic(topic_name(settings, DEAD_LETTERS), key_serializer="raw", value_serializer="json")
-    people = state_table(app, "people-by-key", state_codec)
-    households = state_table(app, "households-by-id", state_codec)
+    people, households = (state_table(app, name, state_codec) for name in STATE_TABLES)
 
     async def emit(out: Outputs, stage: str, event: Envelope | MemberDelta) -> None:
         """Send what a step asked for. faust flushes these before it commits the input's offset."""

@@ -11,7 +11,7 @@ from aiokafka.errors import (CoordinatorLoadInProgressError, GroupCoordinatorNot
                              NotCoordinatorForGroupError, TopicAlreadyExistsError)
 
 from schemas.settings import Settings
-from schemas.topology import FEED_TOPICS, PIPELINE, topic_name
+from schemas.topology import FEED_TOPICS, PIPELINE, changelog_topics, topic_name
 
 
 def feed_topics(settings: Settings) -> list[str]:
@@ -19,15 +19,18 @@ def feed_topics(settings: Settings) -> list[str]:
 
 
 def pipeline_topics(settings: Settings) -> list[str]:
-    return [topic_name(settings, t) for t in PIPELINE]
+    """Every topic a stream worker reads or writes, its tables' changelogs included."""
+    return [*(topic_name(settings, t) for t in PIPELINE), *changelog_topics(settings)]
 
 
 async def create_topics(settings: Settings, names: Iterable[str], compacted: Iterable[str] = ()) -> None:
+    """Create the missing ones (changelogs compacted)."""
+    names = list(names)
     admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        compact = set(compacted)
+        compact = set(compacted) | {n for n in names if n.endswith("-changelog")}
         new = [NewTopic(n, settings.topic_partitions, 1, topic_configs={"cleanup.policy": "compact"} if n in compact else {})
                for n in names if n not in existing]
         if new:
