@@ -45,8 +45,6 @@ def report(missed: set, extra: set, expected: list[dict], got: list[dict]) -> st
     return "\n".join(lines)
 
 
-@pytest.mark.xfail(strict=False, reason="the pipeline has not caught up with contract version 2 yet (five new "
-                   "adapters and six rules on wt/feeds, the crossing on wt/core); the coordinator removes this mark")
 def event_report(expected: list[dict], got: list[dict]) -> str:
     """Not asserted: alerts that differ in event time or severity (a re-crossing of the same person, say)."""
     key = lambda a: (a["subject"], a["rule"], a["event_time"], a["severity"])  # noqa: E731
@@ -57,6 +55,8 @@ def event_report(expected: list[dict], got: list[dict]) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.xfail(strict=False, reason="the pipeline has not caught up with contract version 2 yet (five new "
+                   "adapters and six rules on wt/feeds, the crossing on wt/core); the coordinator removes this mark")
 def test_replay_of_a_contract_city_agrees_with_the_oracle(city, stack, tmp_path):
     out = tmp_path / "alerts.jsonl"
     run = subprocess.run([sys.executable, "-m", "safetynet_cli", "replay", str(city), "--out", str(out)],
