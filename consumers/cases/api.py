@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from consumers.cases import lifecycle
+from consumers.cases import lifecycle, metrics
 from consumers.cases.auth import (
     InvalidToken, User, UserRecord, authenticate, can_act, can_export_decisions, can_read, can_reveal, issue_token,
     load_users, read_token,
@@ -162,9 +162,11 @@ async def get_case(case: Annotated[Case, Depends(readable)]) -> Case:
 async def transition(body: TransitionRequest, case: Annotated[Case, Depends(readable)], user: Me, store: Store,
                      clock: Clock) -> Case:
     require(can_act(user, case), "change")
-    return await append(store, case.case_id, lambda current: lifecycle.transition(
+    changed = await append(store, case.case_id, lambda current: lifecycle.transition(
         current, body.to, actor=user.user, at=clock(), assignee=body.assignee, resolution=body.resolution,
         grant=body.grant, note=body.note))
+    metrics.count_resolution(changed, changed.resolution if body.to is CaseState.resolved else None)
+    return changed
 
 
 @router.post("/cases/{case_id}/survey", response_model=Case)
@@ -173,9 +175,11 @@ async def survey(body: FieldSurvey, case: Annotated[Case, Depends(readable)], us
     require(can_act(user, case), "survey")
     if body.case_id != case.case_id:
         raise HTTPException(422, f"survey is for case {body.case_id}, posted to {case.case_id}")
-    return await append(store, case.case_id, lambda current: lifecycle.record_survey(
+    changed = await append(store, case.case_id, lambda current: lifecycle.record_survey(
         current, visit_date=body.visit_date, findings=body.findings, verdict=body.verdict, actor=user.user,
         at=clock()))
+    metrics.count_verdict(changed, body.verdict)
+    return changed
 
 
 @router.post("/cases/{case_id}/reveal", response_model=RevealedIdentity)
@@ -199,12 +203,14 @@ async def decisions(body: DecisionsRequest, user: Me, store: Store, clock: Clock
     if not can_export_decisions(user):
         raise HTTPException(403, "only an administrator may export decisions")
     try:
-        return await export_decisions(request.app.state.settings, store, request.app.state.vault, since=body.since,
-                                      actor=user.user, at=clock())
+        export = await export_decisions(request.app.state.settings, store, request.app.state.vault, since=body.since,
+                                        actor=user.user, at=clock())
     except InvalidTransition as exc:
         raise HTTPException(409, str(exc)) from None
     except CaseBusy as exc:
         raise HTTPException(503, f"case {exc} is being changed by someone else; try again") from None
+    metrics.EXPORTED.inc(len(export.rows))
+    return export
 
 
 async def open_first(vault: VaultIndex, keys: list[str], case_id: str):
