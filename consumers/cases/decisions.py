@@ -100,6 +100,15 @@ def exportable(case: Case, since: date | None = None) -> bool:
             and day is not None and (since is None or day >= since))
 
 
+def one_per_person_day(cases: Iterable[Case]) -> list[Case]:
+    """The roster keys a row on 身份证号 + 变更日期: of a person's cases decided the same day, the last
+    resolved speaks for them all. Ordered by decision day, then case id."""
+    kept: dict[tuple[str, date], Case] = {}
+    for case in sorted(cases, key=lambda c: c.resolved_at):
+        kept[(case.person_key, decided_on(case))] = case
+    return sorted(kept.values(), key=lambda c: (decided_on(c), c.case_id))
+
+
 def decision_row(case: Case, identity: IdentityRecord, roster: Envelope | None) -> DecisionRow:
     """The roster row that carries `case`'s decision; household figures from the grant, else the roster."""
     last: RosterChange | None = roster.payload if roster is not None else None  # type: ignore[assignment]
@@ -181,7 +190,7 @@ async def export_decisions(settings: Settings, store: CaseStore, vault: VaultInd
     roster = latest_rows(e for r in await read_to_end(settings, settings.topic("feed.roster"))
                          if (e := roster_envelope(r.value, {c.person_key for c in cases})) is not None)
     rows, skipped = [], {}
-    for case in sorted(cases, key=lambda c: (decided_on(c), c.case_id)):
+    for case in one_per_person_day(cases):
         try:
             identity = await vault.open(case.person_key)
         except (IdentityUnknown, VaultError) as exc:
@@ -189,7 +198,8 @@ async def export_decisions(settings: Settings, store: CaseStore, vault: VaultInd
             continue
         rows.append(decision_row(case, identity, roster.get(case.person_key)))
     export = DecisionsExport(export_id=new_export_id(at), rows=rows, skipped=skipped)
-    for row in rows:
-        await store.append(row.case_id, lambda c: export_decision(c, export_id=export.export_id, rows=len(rows),
-                                                                 actor=actor, at=at))
+    for case in cases:  # every case whose decision went out, also those another case's row speaks for
+        if case.case_id not in skipped:
+            await store.append(case.case_id, lambda c: export_decision(c, export_id=export.export_id, rows=len(rows),
+                                                                      actor=actor, at=at))
     return export

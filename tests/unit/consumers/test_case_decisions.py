@@ -8,7 +8,7 @@ import pytest
 
 from consumers.cases import lifecycle
 from consumers.cases.decisions import (HEADER, DecisionRow, decided_on, decision_row, exportable, latest_rows,
-                                       neutralise, roster_envelope, to_csv)
+                                       neutralise, one_per_person_day, roster_envelope, to_csv)
 from consumers.cases.lifecycle import InvalidTransition, evolve
 from producers.identity import Pseudonymizer
 from producers.reader import read_feed
@@ -136,3 +136,10 @@ def test_the_file_reads_back_through_the_roster_adapter(tmp_path, encoding: str)
 def test_a_row_model_never_takes_an_unknown_column() -> None:
     with pytest.raises(ValueError):
         DecisionRow.model_validate({"case_id": "x", "phone": "1"})
+
+
+def test_one_row_per_person_and_day_the_last_resolved_speaks() -> None:
+    first = decided("benefit_stopped")
+    second = first.model_copy(update={"case_id": "CA2", "resolved_at": T0 + timedelta(hours=1)})
+    other_day = first.model_copy(update={"case_id": "CA3", "resolved_at": T0 + timedelta(days=2)})
+    assert [c.case_id for c in one_per_person_day([second, other_day, first])] == ["CA2", "CA3"]
