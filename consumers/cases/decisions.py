@@ -120,7 +120,7 @@ def decision_row(case: Case, identity: IdentityRecord, roster: Envelope | None) 
     return DecisionRow(
         case_id=case.case_id, id_number=identity.id_number, name=identity.name,
         household_id=(last.household_id if last else case.household_id) or PROVISIONAL_HOUSEHOLD + case.case_id,
-        relation=last.relation if last else "", township_code=case.township_code or (last.township_code if last else None),
+        relation=last.relation if last else "", township_code=last.township_code if last else case.township_code,
         category=grant.category if grant else (last.category if last else None),
         status="在保" if grant else "退出", household_size=size, household_annual_income_fen=income,
         monthly_benefit_fen=grant.monthly_benefit_fen if grant else 0, basis=basis,
