@@ -170,5 +170,7 @@ def test_granting_assistance_in_the_console_needs_its_category(services: Service
             done = client.post(f"{page}/transition", data={**form, "category": "特困", "monthly_benefit": "950.5"})
             assert done.status_code == 303, done.text
         case = api.get(f"/api/cases/{case_id}", headers=me).json()
+        with logged_in(services, "caseworker1") as client:
+            assert "月救助金额 950.50 元" in client.get(f"/console/cases/{case_id}").text
         assert (case["resolution"], case["grant"]["category"], case["grant"]["monthly_benefit_fen"]) == (
             "assistance_granted", "特困", 95050)
