@@ -105,18 +105,19 @@ def subject_of(body: ChannelBody) -> Subject:
 
 
 def summary_of(body: ChannelBody) -> str:
-    """A caseworker's one-liner, with the names given, and every long number, scrubbed out."""
+    """A caseworker's one-liner in Chinese, with the names given, and every long number, scrubbed out.
+    A 12345 ticket number is not personal: it stays, so the case page can show it."""
     match body:
         case HotlineTicket():
-            text, names = f"12345 ticket {body.ticket_no}: {body.content}", [body.caller_name]
+            return (f"12345 工单 {body.ticket_no}：" + scrub(body.content, [body.caller_name]))[:SUMMARY_MAX]
         case Application():
-            text = (f"applies for {body.category}; household of {body.household_size}, annual income "
-                    f"{body.household_annual_income} yuan; reason: {body.reason}")
+            text = (f"申请{body.category}；家庭 {body.household_size} 人，年收入 {body.household_annual_income} 元；"
+                    f"申请理由：{body.reason}")
             names = [body.applicant_name]
         case TipOff():
-            text, names = f"tip-off: {body.content}", [body.subject_name]
+            text, names = f"举报内容：{body.content}", [body.subject_name]
         case WarningReport():
-            text, names = f"我要预警: {body.situation}", [body.subject_name, body.reporter]
+            text, names = f"预警情况：{body.situation}", [body.subject_name, body.reporter]
     return scrub(text, names)[:SUMMARY_MAX]
 
 
@@ -203,7 +204,8 @@ class Intake:
         request = ChannelRequest(
             request_id=request_id, channel=channel, person_key=resolved.person_key, masked_id=resolved.masked_id,
             contact_key=resolved.contact_key, match=resolved.match, township_code=subject.township,
-            summary=summary_of(body), received_at=getattr(body, "received_at", None) or self.clock())
+            summary=summary_of(body), received_at=getattr(body, "received_at", None) or self.clock(),
+            filed_by=getattr(body, "filed_by", None))
         await self.publisher.send(self.settings.topic("channel.requests"),
                                   (resolved.person_key or request_id).encode(), request.model_dump_json().encode())
         application_no = case_id_for_request(request_id) if isinstance(body, Application) else None

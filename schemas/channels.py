@@ -39,6 +39,7 @@ class HotlineTicket(ChannelModel):
     content: Text
     received_at: AwareDatetime
     id_number: IdNumberText | None = None
+    filed_by: str | None = Field(default=None, max_length=64)  # the operator's login when filed in the web console
 
 
 class Application(ChannelModel):
@@ -102,3 +103,4 @@ class ChannelRequest(ChannelModel):
     township_code: str | None = Field(default=None, pattern=TOWNSHIP)
     summary: str = Field(max_length=1000)  # names, phones and ID numbers scrubbed out
     received_at: AwareDatetime
+    filed_by: str | None = Field(default=None, max_length=64)  # an operator who filed it: always sees the case
