@@ -56,8 +56,8 @@ class Application(ChannelModel):
 
 
 class StatusQuery(ChannelModel):
-    application_no: str = Field(min_length=1, max_length=64)
-    id_number: IdNumberText
+    application_no: str = Field(min_length=1, max_length=64)  # the receipt number (回执号), any case, dashes optional
+    id_number: IdNumberText | None = None  # required for an application: only the applicant sees its status
 
 
 class TipOff(ChannelModel):

@@ -26,11 +26,11 @@ from consumers.cases.auth import (
     InvalidToken, User, UserRecord, authenticate, can_act, can_read, can_reveal, issue_token, load_users, read_token,
     refusal,
 )
-from consumers.cases.inbox import OPEN_STATES, InboxPage, indexes_of, inbox_page
+from consumers.cases.inbox import OPEN_STATES, InboxPage, indexes_of, inbox_page, source_of
 from consumers.cases.lifecycle import InvalidTransition
 from consumers.cases.service import open_store, run, utcnow
 from consumers.cases.store import CaseBusy, CaseNotFound, CaseStore, IdentityUnknown, VaultError, VaultIndex
-from schemas.cases import Case, CaseState, Resolution
+from schemas.cases import Case, CaseState, Resolution, case_id_for_alert
 from schemas.channels import FieldSurvey
 from schemas.settings import Settings
 
@@ -77,6 +77,11 @@ class CaseSummary(Body):
     withdrawn: bool = False
     channel: str | None = None
     assignee: str | None = None
+    source: str = "alert"  # 系统预警, or the channel: hotline / application / tip_off / warning_report
+
+
+def summarize(case: Case) -> CaseSummary:
+    return CaseSummary(**case.model_dump(include=set(CaseSummary.model_fields)), source=source_of(case))
 
 
 class RevealedIdentity(Body):
@@ -164,7 +169,7 @@ async def list_cases(user: Me, store: Store, response: Response, state: CaseStat
     cases = sorted((c for c in await visible(user, store) if state is None or c.state is state),
                    key=lambda c: c.opened_at, reverse=True)
     response.headers["X-Total-Count"] = str(len(cases))
-    return [CaseSummary(**c.model_dump(include=set(CaseSummary.model_fields))) for c in cases[:max(1, limit)]]
+    return [summarize(c) for c in cases[:max(1, limit)]]
 
 
 @router.get("/inbox", response_model=InboxPage)
@@ -177,13 +182,21 @@ async def inbox(user: Me, store: Store, clock: Clock, state: str = OPEN_STATES,
                       size=size)
 
 
+@router.get("/alerts/{alert_id}", response_model=CaseSummary)
+async def case_of_alert(alert_id: str, user: Me, store: Store) -> CaseSummary:
+    """The case an alert opened or joined (notifications link alerts, not cases)."""
+    case_id = await store.case_of_alert(alert_id, case_id_for_alert(alert_id))
+    case = await readable(case_id or "-", user, store)
+    return summarize(case)
+
+
 @router.get("/cases/{case_id}/related", response_model=list[CaseSummary])
 async def related(case: Annotated[Case, Depends(readable)], user: Me, store: Store) -> list[CaseSummary]:
     """Other cases about the same person (an application, a tip-off, a ticket linked to an open alert case)."""
     if not case.person_key:
         return []
     others = await store.load_many(c for c in await store.ids("person", case.person_key) if c != case.case_id)
-    return [CaseSummary(**c.model_dump(include=set(CaseSummary.model_fields))) for c in others if can_read(user, c)]
+    return [summarize(c) for c in others if can_read(user, c)]
 
 
 @router.get("/cases/{case_id}", response_model=Case)

@@ -78,6 +78,8 @@ def _handle_errors(app: FastAPI) -> None:
     async def backend(request: Request, exc: BackendError):
         if exc.status == 401:
             return error_page(request, 401, "登录已过期，请重新登录。")
+        if exc.status == 403 and isinstance(exc.detail, str):
+            return error_page(request, 403, exc.detail)  # the tracker names the real reason, in Chinese
         return error_page(request, exc.status if exc.status in (403, 404, 409) else 503)
 
     async def unreachable(request: Request, exc: httpx.TransportError):

@@ -24,8 +24,20 @@ class CasesClient:
             return None
         return _ok(response)["token"]
 
-    async def list(self, token: str, limit: int = 500) -> list[dict]:
+    async def list(self, token: str, limit: int = 100_000) -> list[dict]:
+        """Every case the user may see, newest first (the overview counts them all)."""
         return _ok(await self.http.get("/api/cases", params={"limit": limit}, headers=_bearer(token)))
+
+    async def inbox(self, token: str, *, state: str, source: str, rule: str, page: int, size: int = 50) -> dict:
+        """One page in urgency order: {"total", "page", "pages", "size", "by_source", "items"}."""
+        params = {"state": state, "source": source, "rule": rule, "page": page, "size": size}
+        return _ok(await self.http.get("/api/inbox", params=params, headers=_bearer(token)))
+
+    async def of_alert(self, token: str, alert_id: str) -> dict:
+        return _ok(await self.http.get(f"/api/alerts/{alert_id}", headers=_bearer(token)))
+
+    async def related(self, token: str, case_id: str) -> list[dict]:
+        return _ok(await self.http.get(f"/api/cases/{case_id}/related", headers=_bearer(token)))
 
     async def get(self, token: str, case_id: str) -> Case:
         return Case.model_validate(_ok(await self.http.get(f"/api/cases/{case_id}", headers=_bearer(token))))

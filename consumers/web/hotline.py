@@ -37,7 +37,7 @@ async def file_ticket(request: Request, me: Session):
     values, errors = read_values(HOTLINE, posted)
     idem = idempotency_key(posted)
     if not errors:
-        body = body_of(values) | {"received_at": request.app.state.clock().isoformat()}
+        body = body_of(values) | {"received_at": request.app.state.clock().isoformat(), "filed_by": me[0].user}
         try:
             receipt = await request.app.state.intake.submit("hotline", body, idem)
         except BackendError as exc:

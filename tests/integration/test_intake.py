@@ -96,10 +96,17 @@ async def test_application_status_and_a_later_match_by_name_phone_township(case_
         await wait_for(lambda: case_at_version(store, number, 1), "the application case")
         status = await client.post("/api/intake/applications/status",
                                    json={"application_no": number, "id_number": ID_NUMBER})
-        assert status.json() == {"application_no": number, "state": "open"}
+        assert (status.json()["application_no"], status.json()["state"]) == (number, "open")
         stranger = await client.post("/api/intake/applications/status",
                                      json={"application_no": number, "id_number": "11010519491231002X"})
         assert stranger.status_code == 404
+        # the receipt number: case-insensitive, dashes and spaces optional; stage, date, next step, deadline
+        spoken = receipt["receipt_no"].lower().replace("-", " ")
+        by_receipt = (await client.post("/api/intake/applications/status",
+                                        json={"application_no": spoken, "id_number": ID_NUMBER})).json()
+        assert by_receipt["stage"] == "已受理，等待社工接案" and by_receipt["expected_by"] and by_receipt["next_step"]
+        assert (await client.post("/api/intake/applications/status",
+                                  json={"application_no": spoken})).status_code == 404  # an application needs its ID
 
         ticket = {"ticket_no": "12345-0001", "caller_name": "赵六", "caller_phone": "13800001111",
                   "township_code": "340403001", "content": "询问低保申请进度", "received_at": "2026-03-02T09:00:00+08:00"}
