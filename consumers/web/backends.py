@@ -73,7 +73,7 @@ class IntakeClient:
                                         headers={"Idempotency-Key": idempotency_key})
         return _ok(response)
 
-    async def status(self, application_no: str, id_number: str) -> dict:
+    async def status(self, application_no: str, id_number: str | None) -> dict:
         response = await self.http.post("/api/intake/applications/status",
                                         json={"application_no": application_no, "id_number": id_number})
         return _ok(response)

@@ -102,3 +102,23 @@ def test_an_auditor_is_offered_no_action(page, services) -> None:
     expect(page.locator("#read-only")).to_contain_text("只读")
     expect(page.locator(".actions-card button")).to_have_count(0)
     expect(page.get_by_text("查看身份信息（将留痕）")).to_have_count(0)
+
+
+def test_a_too_large_form_is_not_sent_and_keeps_what_was_typed(page) -> None:
+    page.goto("/warning")
+    page.get_by_label("上报人（姓名或网格员编号）").fill("网格员王五")
+    page.get_by_label("需要帮助的人的姓名").fill("李四")
+    page.get_by_label("所在乡镇（街道）").select_option("340403001")
+    situation = page.get_by_label("情况说明")
+    situation.evaluate("el => el.removeAttribute('maxlength')")  # as if pasted past the limit by an old browser
+    situation.fill("很" * 30_000)
+    page.get_by_role("button", name="立即上报").click()
+    expect(page.locator(".size-error")).to_contain_text("内容过大")
+    expect(page.get_by_label("上报人（姓名或网格员编号）")).to_have_value("网格员王五")
+    # without the page's script the server answers 413 with the form, what was typed still in it
+    page.evaluate("document.querySelector('form[action=\"/warning\"]').setAttribute('data-max-bytes', '99999999')")
+    page.get_by_role("button", name="立即上报").click()
+    expect(page.locator("#form-errors")).to_contain_text("提交内容过大")
+    expect(page.get_by_label("需要帮助的人的姓名")).to_have_value("李四")
+    expect(page.get_by_label("所在乡镇（街道）")).to_have_value("340403001")
+    assert page.evaluate("fetch('/favicon.ico').then(r => r.headers.get('content-type'))") == "image/svg+xml"

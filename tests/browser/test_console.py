@@ -120,14 +120,16 @@ def test_a_citizen_with_a_bad_id_number_gets_a_clear_error_then_applies_and_quer
     page.get_by_label("申请人身份证号").fill(ID_NUMBER)
     page.get_by_role("button", name="提交申请").click()
     expect(page.get_by_role("heading", name="申请已提交")).to_be_visible()
-    number = page.locator("#application-no").inner_text()
+    number = page.locator("#receipt-no").inner_text()
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", number)
     shoot(page, "apply-receipt")
 
     page.get_by_role("link", name="查询进度").click()
-    page.get_by_label("申请编号").fill(number)
+    page.get_by_label("回执号").fill(number.lower().replace("-", ""))  # read aloud, typed in lower case
     page.get_by_label("申请人身份证号").fill(ID_NUMBER)
     page.get_by_role("button", name="查询").click()
-    expect(page.locator("#status-result")).to_contain_text(re.compile("已收到|待接案"))
+    expect(page.locator("#status-stage")).to_have_text(re.compile("已收到，正在登记|已受理，等待社工接案"))
+    expect(page.locator("#status-next")).not_to_be_empty()
     assert ID_NUMBER not in page.url and ID_NUMBER not in page.content()
     shoot(page, "status")
 
