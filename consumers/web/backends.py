@@ -99,3 +99,42 @@ class BackendError(Exception):
     def __init__(self, status: int, detail: object) -> None:
         super().__init__(f"HTTP {status}: {detail}")
         self.status, self.detail = status, detail
+
+
+class AnalyticsClient:
+    """`POST /query` of the analytics service (it owns the chDB path): rows, or None when it is not running."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def rows(self, sql: str) -> list[list] | None:
+        try:
+            response = await self.http.post("/query", json={"query": sql})
+        except httpx.TransportError:
+            return None
+        return response.json()["rows"] if response.status_code == 200 else None
+
+
+class PrometheusClient:
+    """The Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`); None when it is not running."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def up(self) -> bool:
+        try:
+            return (await self.http.get("/-/ready")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    async def query(self, expr: str, *, start: float | None = None, end: float | None = None,
+                    step: float = 60.0) -> list[dict] | None:
+        """`result` of an instant query, or of a range query when `start` is given."""
+        path, params = ("/api/v1/query", {"query": expr}) if start is None else (
+            "/api/v1/query_range", {"query": expr, "start": start, "end": end, "step": step})
+        try:
+            response = await self.http.get(path, params=params)
+        except httpx.TransportError:
+            return None
+        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+        return body.get("data", {}).get("result") if body.get("status") == "success" else None

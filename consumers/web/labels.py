@@ -199,3 +199,8 @@ def message_for(field: str, kind: str, msg: str) -> str:
 def is_county_queue(code: str | None) -> bool:
     """A county-level or unlisted township code: the case sits in the county's queue."""
     return places().is_county_level(code)
+
+
+def place_label(code: str | None) -> str:
+    """`田家庵区 田东街道`: county and township, for tables that span counties."""
+    return places().label(code) if code else "乡镇不明（待督导分派）"
