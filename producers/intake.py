@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
+from producers.apidocs import serve_docs
 from producers.identity import InvalidIdNumber, Pseudonymizer, mask, validate
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, seal, vault_keys
@@ -386,7 +387,8 @@ def _replay(body: bytes, receive):
 def create_intake_app(settings: Settings, publisher: Publisher, *, redis: Redis | None = None,
                       clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
     """The intake API (OpenAPI at /docs). The publisher must be started by the caller."""
-    app = FastAPI(title="safetynet intake", description=__doc__)
+    app = FastAPI(title="safetynet intake", description=__doc__, docs_url=None)
+    serve_docs(app)  # Swagger UI from the package, not a CDN
     app.state.intake = Intake(settings, publisher, redis or Redis.from_url(settings.redis_url), clock)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_middleware(BodyLimit, limit=MAX_BODY)

@@ -28,6 +28,7 @@ from consumers.cases.auth import (
 )
 from consumers.cases.inbox import OPEN_STATES, InboxPage, indexes_of, inbox_page, source_of
 from consumers.cases.lifecycle import InvalidTransition
+from producers.apidocs import serve_docs
 from consumers.cases.service import open_store, run, utcnow
 from consumers.cases.store import CaseBusy, CaseNotFound, CaseStore, IdentityUnknown, VaultError, VaultIndex
 from schemas.cases import Case, CaseState, Resolution, case_id_for_alert
@@ -258,7 +259,8 @@ def create_cases_app(settings: Settings, *, store: CaseStore | None = None, vaul
                      users: dict[str, UserRecord] | None = None, clock: Callable[[], datetime] = utcnow,
                      ) -> FastAPI:
     """The API; given no store, its lifespan opens one, rebuilds it and runs the tracker loop."""
-    app = FastAPI(title="safetynet case tracker", lifespan=None if store else _serve(settings))
+    app = FastAPI(title="safetynet case tracker", lifespan=None if store else _serve(settings), docs_url=None)
+    serve_docs(app)  # Swagger UI from the package, not a CDN
     app.state.settings, app.state.clock = settings, clock
     app.state.store, app.state.vault = store, vault or VaultIndex(settings)
     app.state.users = users if users is not None else load_users()

@@ -1,6 +1,7 @@
 """The intake API on real Kafka and Redis, with the case tracker behind it."""
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -114,3 +115,13 @@ async def test_application_status_and_a_later_match_by_name_phone_township(case_
         assert matched.status_code == 202 and matched.json()["match"] == "name_phone_township"
     requests = await channel_requests(case_settings)
     assert len({r.person_key for r in requests}) == 1 and requests[0].masked_id == ID_NUMBER[:6] + "********" + ID_NUMBER[-4:]
+
+
+async def test_the_api_docs_are_served_without_internet(case_settings: Settings) -> None:
+    """Swagger UI comes from this server (no CDN): its page and every asset it loads answer here."""
+    async with intake(case_settings) as client:
+        page = (await client.get("/docs")).text
+        assets = re.findall(r'(?:href|src)="(/docs-assets/[^"]+)"', page)
+        assert len(assets) >= 2 and "cdn" not in page.lower()
+        for asset in assets:
+            assert (await client.get(asset)).status_code == 200, asset
