@@ -37,10 +37,10 @@ AUDIT = {"deceased_recipient", "disability_mismatch", "moved_away", "incarcerate
 
 def make_alert(alert_id: str, rule: str = "medical_burden", *, person: str = "a" * 64, township: str = "340403001",
                severity: str = "high", evidence: list[tuple[str, str, float | None]] | None = None,
-               household: str | None = "HH340403001000001") -> Alert:
+               household: str | None = "HH340403001000001", event_time: date = date(2026, 3, 1)) -> Alert:
     return Alert(alert_id=alert_id, rule=rule, kind="audit" if rule in AUDIT else "risk", severity=severity,
                  subject=f"{township[:6]}********123X", person_key=person, household_id=household,
-                 township_code=township, event_time=date(2026, 3, 1), triggered_at=datetime(2026, 3, 2, tzinfo=UTC),
+                 township_code=township, event_time=event_time, triggered_at=datetime(2026, 3, 2, tzinfo=UTC),
                  rule_version="2", evidence=[Evidence(feed=f, key=k, figure=v)
                                              for f, k, v in (evidence or EVIDENCE[rule])])
 
