@@ -54,10 +54,10 @@ def bar_chart(bars: list[tuple[str, float]], *, unit: str = "", title: str = "")
     top = max(max(v for _, v in bars), 0) or 1.0
     row = 22
     height = row * len(bars) + 8
-    label_w = 120
+    label_w = 150
     parts = []
     for i, (label, value) in enumerate(bars):
-        width = (W - label_w - 70) * max(value, 0) / top
+        width = (W - label_w - 60) * max(value, 0) / top
         y = 4 + i * row
         parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" font-size="12">{escape(label)}</text>'
                      f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row - 8}" '

@@ -21,6 +21,11 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ID_LIKE = re.compile(r"\d{17}[\dXx]")
 DIBAO_LINE_YUAN = 9600  # the default yearly line (spec section 3); counties may set their own
 GRADES = {1.0: "一级", 2.0: "二级", 3.0: "三级", 4.0: "四级"}
+DATE_NAMES = {"roster": "变更日期", "employment": "登记日期", "disaster": "报告日期", "vehicle": "登记日期",
+              "property": "登记日期", "rural": "业务日期", "hukou": "业务日期", "business": "业务日期",
+              "disability": "办理日期", "funeral": "死亡日期"}
+RECORD_NAMES = {"roster": "在册记录", "employment": "就业登记记录", "disaster": "报损记录", "rural": "监测记录",
+                "hukou": "户籍业务记录"}
 
 FEEDS = {
     "medical": "医保结算", "roster": "低保在册", "household": "家庭测算", "disability": "残联", "education": "教育资助",
@@ -97,11 +102,11 @@ def record_words(e: Evidence) -> str:
     number = next((p for p in parts if not DATE.match(p) and not _is_words(p)), None)
     words = [p for p in parts if _is_words(p)]
     dates = [p for p in parts if DATE.match(p)]
-    out = [f"{FEEDS.get(e.feed, '')}记录"] if not name or number is None else []
+    out = [RECORD_NAMES.get(e.feed) or f"{FEEDS.get(e.feed, '')}记录"] if not name or number is None else []
     if number is not None and name:
         out.append(f"{name} {number}" if showable and not TOKEN.match(number) and not ID_LIKE.search(number)
                    else f"{name}已脱敏")
-    out += [*words, *(f"日期 {d}" for d in dates)]
+    out += [*words, *(f"{DATE_NAMES.get(e.feed, '日期')} {d}" for d in dates)]
     return "，".join(out) or "记录"
 
 

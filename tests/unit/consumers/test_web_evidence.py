@@ -22,14 +22,14 @@ def test_the_household_figures_read_as_sentences():
         Evidence(feed="household", key="per_capita_after_spend", figure=7346.18)])
     assert [line.text for line in lines] == [
         "个人自付 4,200.50 元（结算单号 JS2025-77）",
-        "家庭年收入 36,000.00 元（低保在册记录，日期 2025-01-01）",
+        "家庭年收入 36,000.00 元（在册记录，变更日期 2025-01-01）",
         "近 365 天家庭医疗、教育自付 13,961.46 元",
         "扣除后人均 7,346.18 元，低于低保标准 9,600 元"]
 
 
 def test_tokens_are_never_shown_and_identifying_numbers_are_masked():
     lines = evidence_lines("vehicle_owner", [Evidence(feed="vehicle", key=f"{TOKEN}|注册登记|2025-06-01", figure=168000)])
-    assert lines[0].text == "购置价格 168,000.00 元（号牌号码已脱敏，注册登记，日期 2025-06-01）"
+    assert lines[0].text == "购置价格 168,000.00 元（号牌号码已脱敏，注册登记，登记日期 2025-06-01）"
     cert = evidence_lines("new_severe_disability", [Evidence(feed="disability", key=TOKEN, figure=1.0)])
     assert cert[0].text == "残疾等级 一级（残疾人证号已脱敏）"
 
