@@ -26,8 +26,10 @@ def queries(scope: str = "") -> dict[str, str]:
         raise ValueError("scope must be digits")
     where = f"township_code LIKE '{scope}%'" if scope else "1"
     return {
+        # the 12 weeks up to the latest alert's week (event time: a replayed year shows its own weeks)
         "weekly": f"SELECT toString(week), rule, sum(alerts) FROM alerts_per_week WHERE {where} "
-                  "AND week >= today() - 7 * 12 GROUP BY week, rule ORDER BY week",
+                  f"AND week >= (SELECT max(week) FROM alerts_per_week WHERE {where}) - 7 * 11 "
+                  "GROUP BY week, rule ORDER BY week",
         "townships": f"SELECT township_code, sum(alerts) AS n FROM alerts_per_week WHERE {where} "
                      "GROUP BY township_code ORDER BY n DESC LIMIT 12",
         "verification": "SELECT rule, median_hours, p90_hours FROM time_to_verification ORDER BY median_hours DESC"
