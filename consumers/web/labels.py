@@ -69,9 +69,13 @@ HISTORY = {"opened": "建案", "assigned": "接案", "transitioned": "状态变�
            "alert_joined": "新预警并入"}
 CATEGORIES = ("低保", "特困", "临时救助")
 
+NO_TOWNSHIP = "乡镇不明（待督导分派）"
+
+
 def township_name(code: str | None) -> str:
-    """Every code shows its name (infra/townships/huainan.csv); county-level codes name their county."""
-    return places().name(code)
+    """Every code shows its name (infra/townships/huainan.csv); county-level codes name their county; no code
+    at all (a caller who did not know) is the supervisors' to dispatch."""
+    return places().name(code) if code else NO_TOWNSHIP
 
 
 def township_options() -> tuple[tuple[str, str], ...]:
@@ -203,4 +207,4 @@ def is_county_queue(code: str | None) -> bool:
 
 def place_label(code: str | None) -> str:
     """`田家庵区 田东街道`: county and township, for tables that span counties."""
-    return places().label(code) if code else "乡镇不明（待督导分派）"
+    return places().label(code) if code else NO_TOWNSHIP
