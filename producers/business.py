@@ -20,12 +20,17 @@ ACTIONS = frozenset({"设立", "注销"})
 
 
 def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime | None = None) -> Envelope:
-    """Natural key 统一社会信用代码 + 业务类型 + 业务日期. 注册资本 may be blank only on a 注销."""
+    """Natural key 统一社会信用代码 + 业务类型 + 业务日期.
+
+    注册资本 is required where a rule reads it, a 个体工商户's 设立; elsewhere blank is 0 (a company's
+    设立 fires `business_owner` whatever its capital).
+    """
     row, ingested_at = as_fields(row, COLUMNS), ingested_at or datetime.now(UTC)
     who = person(row, "id_number", keys)
     on = parse_date(required(row, "action_date"), "action_date")
     action = one_of(row, "action", ACTIONS)
     credit = identifier(row, "credit_code", keys)
+    entity = one_of(row, "entity_type", ENTITY_TYPES)
     return Envelope(
         event_id=event_id("business", credit, action, on.isoformat()),
         feed="business",
@@ -36,8 +41,8 @@ def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime | N
         masked_id=who.masked,
         payload=BusinessRegistration(
             credit_ref=credit,
-            entity_type=one_of(row, "entity_type", ENTITY_TYPES),
-            registered_capital_fen=amount(row, "registered_capital", needed=action != "注销"),
+            entity_type=entity,
+            registered_capital_fen=amount(row, "registered_capital", needed=(entity, action) == ("个体工商户", "设立")),
             action=action,
         ),
     )

@@ -50,6 +50,9 @@ def replay(directory: Path, rules_file: Path | None, out: Path | None, workers: 
     except (ValueError, OSError) as exc:
         raise click.ClickException(f"rules file: {exc}") from None
     settings = load_settings(settings_file)
+    from infra.progress import Stages
+
+    stages = Stages()  # stderr: a bar per stage on a terminal, a line every 5 s otherwise
     try:
         if direct:
             result = replaying.replay_direct(directory, settings, rules_file, lateness_days=lateness_days)
@@ -59,10 +62,13 @@ def replay(directory: Path, rules_file: Path | None, out: Path | None, workers: 
                     click.echo("started the local Kafka (safetynet stack down stops it)", err=True)
             except StackError as exc:
                 raise click.ClickException(f"could not start the local stack: {exc}") from None
+            click.echo(f"replay: starting {workers} worker(s) (joining the consumer group takes a few seconds)", err=True)
             result = replaying.run(directory, settings, rules_file, workers=workers, timeout=timeout,
-                                   lateness_days=lateness_days)
+                                   lateness_days=lateness_days, progress=stages)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        stages.close()
     lines = "".join(to_line(a) + "\n" for a in result.alerts)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -100,14 +100,17 @@ def stop_worker(proc: subprocess.Popen, timeout: float = 20.0) -> None:
             proc.wait()
 
 
-async def drain(settings: Settings, workers: list[subprocess.Popen], timeout: float) -> None:
-    """Wait until the workers have committed every feed offset, then every household offset."""
+async def drain(settings: Settings, workers: list[subprocess.Popen], timeout: float, progress=None) -> None:
+    """Wait until the workers have committed every feed offset, then every household offset.
+    `progress(stage, done, total)` hears how far each stage is (infra/progress.Stages draws it)."""
     group = app_id(settings)
     alive = lambda: all(w.poll() is None for w in workers)  # noqa: E731
-    await wait_consumed(settings, group, await end_offsets(settings, feed_topics(settings)), timeout=timeout, alive=alive)
+    report = (lambda stage: (lambda done, total: progress(stage, done, total))) if progress else (lambda stage: None)
+    await wait_consumed(settings, group, await end_offsets(settings, feed_topics(settings)), timeout=timeout, alive=alive,
+                        report=report("judge department records"))
     # the household stage's input is complete once the person stage has committed everything
     members = await end_offsets(settings, [topic_name(settings, HOUSEHOLD_DELTAS)])
-    await wait_consumed(settings, group, members, timeout=timeout, alive=alive)
+    await wait_consumed(settings, group, members, timeout=timeout, alive=alive, report=report("judge households"))
 
 
 def inputs_of(directory: Path) -> dict[str, list[Path]]:
@@ -119,7 +122,7 @@ def inputs_of(directory: Path) -> dict[str, list[Path]]:
 
 async def replay(directory: Path, settings: Settings, rules_file: Path | None = None, *,
                  workers: int = 1, timeout: float = 1800.0, keep_topics: bool = False,
-                 lateness_days: int | None = None) -> ReplayResult:
+                 lateness_days: int | None = None, progress=None) -> ReplayResult:
     from producers.publish import ingest_files  # the adapters: same path as `safetynet ingest`
 
     load_rules(rules_file)  # fail before starting anything if the rules file is bad
@@ -137,13 +140,13 @@ async def replay(directory: Path, settings: Settings, rules_file: Path | None = 
                                 alive=lambda: all(p.poll() is None for p in procs))
         result.seconds["workers_ready"] = time.perf_counter() - clock
         for feed, paths in inputs.items():
-            summary = await ingest_files(settings, feed, paths)
+            summary = await ingest_files(settings, feed, paths, progress=ingest_progress(progress, feed, paths))
             result.rows_read += summary.rows_read
             result.published += summary.published
             for reason, n in summary.dead_lettered_by_reason.items():
                 result.dead_letters[reason] = result.dead_letters.get(reason, 0) + n
         result.seconds["ingest"] = time.perf_counter() - clock
-        await drain(settings, procs, timeout)
+        await drain(settings, procs, timeout, progress)
         result.seconds["process"] = time.perf_counter() - clock - result.seconds["ingest"]
         result.alerts = fold(await read_notices(settings))
         result.late = await count_late(settings)
@@ -204,6 +207,21 @@ def replay_direct(directory: Path, settings: Settings, rules_file: Path | None =
     result.alerts, result.people, result.late = pipeline.alerts(), len(roster_keys), len(pipeline.late)
     result.seconds["process"] = result.seconds["total"] = time.perf_counter() - clock
     return result
+
+
+def ingest_progress(progress, feed: str, paths: list[Path]):
+    """ingest_files' (file, rows in that file) as (stage, rows of the feed so far, the feed's rows)."""
+    if progress is None:
+        return None
+    from infra.progress import count_rows
+
+    total, seen = count_rows(paths), {}
+
+    def tick(file: str, rows: int) -> None:
+        seen[file] = rows
+        progress(f"ingest {feed}", sum(seen.values()), total)
+
+    return tick
 
 
 def run(directory: Path, settings: Settings, rules_file: Path | None = None, **kwargs: object) -> ReplayResult:

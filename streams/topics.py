@@ -100,12 +100,16 @@ async def committed(settings: Settings, group: str) -> dict[TopicPartition, int]
 
 
 async def wait_consumed(settings: Settings, group: str, targets: dict[TopicPartition, int], *,
-                        timeout: float, alive: callable = lambda: True, poll: float = 0.2) -> None:
-    """Return once `group` has committed every target offset; raise on timeout or a dead worker."""
+                        timeout: float, alive: callable = lambda: True, poll: float = 0.2,
+                        report: callable = None) -> None:
+    """Return once `group` has committed every target offset; raise on timeout or a dead worker.
+    `report(done, total)` hears how many of the target messages are committed, at every poll."""
     deadline = time.monotonic() + timeout
     pending = {tp: end for tp, end in targets.items() if end > 0}
     while pending:
         done = await committed(settings, group)
+        if report is not None:
+            report(sum(min(max(done.get(tp, 0), 0), end) for tp, end in targets.items()), sum(targets.values()))
         pending = {tp: end for tp, end in pending.items() if done.get(tp, -1) < end}
         if not pending:
             return

@@ -54,6 +54,7 @@ class Household:
     per_capita: int  # yuan
     status: dict[str, str] = field(default_factory=dict)
     income: int | None = None  # fen; when None, per_capita x size
+    start: date = START  # first day on the roster
 
     @property
     def income_fen(self) -> int:
@@ -134,58 +135,61 @@ class City:
     # ------------------------------------------------------------ the background city
 
     def households(self, count: int) -> list[Household]:
-        found = []
+        """Households join the roster, then live: reviews and moves, applied in date order."""
+        found, events = [], []
         for _ in range(count):
             members = [self.person() for _ in range(self.rng.choice((1, 1, 2, 2, 3, 3, 4, 4, 5)))]
             for slot, member in enumerate(members):
                 member.slot = slot
             hh = Household(f"H{340000 + self.next()}", self.rng.choice(TOWNSHIPS), members, self.rng.choice(PER_CAPITA))
-            start = self.day(START, date(2024, 6, 30))
+            hh.start = self.day(START, date(2024, 6, 30))
             for i, member in enumerate(hh.members):
                 disabled = self.rng.random() < 0.08
-                self.roster_row(hh, member, start, relation="户主" if i == 0 else "家庭成员",
+                self.roster_row(hh, member, hh.start, relation="户主" if i == 0 else "家庭成员",
                                 basis="肢体残疾二级，无劳动能力" if disabled else "家庭人均收入低于当地低保标准",
                                 grade=str(self.rng.randint(1, 4)) if disabled else "")
             found.append(hh)
-            self.life_of(hh, start)
+            on = hh.start + timedelta(days=self.rng.randint(90, 420))
+            while on <= END:
+                events.append((on, 1, hh.id, hh))
+                on += timedelta(days=self.rng.randint(90, 420))
+        events += [(self.day(date(2023, 6, 1), END), 0, "", None) for _ in range(count // 12)]
+        for on, _, _, hh in sorted(events, key=lambda e: e[:3]):
+            if hh is None:
+                self.move(found, on)
+            else:
+                self.review(hh, on)
         return found
 
-    def life_of(self, hh: Household, start: date) -> None:
-        """Roster changes after the first rows: income reviews, exits and returns, one member leaving."""
-        on = start
-        while True:
-            on += timedelta(days=self.rng.randint(90, 420))
-            if on > END:
-                return
-            roll = self.rng.random()
-            if roll < 0.45:
-                hh.per_capita = max(3000, hh.per_capita + self.rng.choice((-800, -300, -100, 100, 300, 800)))
-            elif roll < 0.6:
-                hh.status = {m.id: "退出" for m in hh.members}
-            elif roll < 0.75:
-                hh.status = {}
-            elif roll < 0.85 and len(hh.members) > 1:
-                hh.status[self.rng.choice(hh.members[1:]).id] = "退出"
-            self.household_rows(hh, on)
+    def review(self, hh: Household, on: date) -> None:
+        """A roster change: income review, the household exits or returns, one member leaves."""
+        roll = self.rng.random()
+        if roll < 0.45:
+            hh.per_capita = max(3000, hh.per_capita + self.rng.choice((-800, -300, -100, 100, 300, 800)))
+        elif roll < 0.6:
+            hh.status = {m.id: "退出" for m in hh.members}
+        elif roll < 0.75:
+            hh.status = {}
+        elif roll < 0.85 and len(hh.members) > 1:
+            hh.status[self.rng.choice(hh.members[1:]).id] = "退出"
+        self.household_rows(hh, on)
 
-    def moves(self, households: list[Household], count: int) -> None:
+    def move(self, households: list[Household], on: date) -> None:
         """A member (never the head) leaves one household for another, both rewritten that day."""
-        for _ in range(count):
-            source, target = self.rng.sample(households, 2)
-            if len(source.members) < 2 or len(target.members) > 5:
-                continue
-            mover = self.rng.choice(source.members[1:])
-            on = self.day(date(2023, 6, 1), END)
-            companions = {p.id: p for h in [*self.homes_of[mover.id], target.id] for p in self.ever[h]}
-            free = set(range(12)) - {p.slot for p in companions.values() if p.id != mover.id}
-            if on in self.roster_days[mover.id] or not free:
-                continue
-            mover.slot = min(free)  # no one the mover ever lives with shares its claim days
-            source.members.remove(mover)
-            target.members.append(mover)
-            target.status[mover.id] = source.status.get(mover.id, "在保")
-            self.household_rows(source, on)
-            self.household_rows(target, on)
+        source, target = self.rng.sample([hh for hh in households if hh.start < on], 2)
+        if len(source.members) < 2 or len(target.members) > 5:
+            return
+        mover = self.rng.choice(source.members[1:])
+        companions = {p.id: p for h in [*self.homes_of[mover.id], target.id] for p in self.ever[h]}
+        free = set(range(12)) - {p.slot for p in companions.values() if p.id != mover.id}
+        if on in self.roster_days[mover.id] or not free:
+            return
+        mover.slot = min(free)  # no one the mover ever lives with shares its claim days
+        source.members.remove(mover)
+        target.members.append(mover)
+        target.status[mover.id] = source.status.pop(mover.id, "在保")
+        self.household_rows(source, on)
+        self.household_rows(target, on)
 
     def medical(self, people: list[Person]) -> None:
         for person in people:
@@ -382,7 +386,6 @@ def write_city(out: Path, *, seed: int = 7, households: int = 900) -> dict[str, 
     out.mkdir(parents=True, exist_ok=True)
     city = City(seed)
     homes = city.households(households)
-    city.moves(homes, households // 15)
     outsiders = [city.person() for _ in range(households // 2)]
     for person in outsiders:
         person.slot = city.rng.randint(0, 11)

@@ -45,6 +45,16 @@ def report(missed: set, extra: set, expected: list[dict], got: list[dict]) -> st
     return "\n".join(lines)
 
 
+def event_report(expected: list[dict], got: list[dict]) -> str:
+    """Not asserted: alerts that differ in event time or severity (a re-crossing of the same person, say)."""
+    key = lambda a: (a["subject"], a["rule"], a["event_time"], a["severity"])  # noqa: E731
+    want, have = Counter(map(key, expected)), Counter(map(key, got))
+    lines = [f"event level: {sum((want - have).values())} only in the oracle, {sum((have - want).values())} only raised"]
+    lines += [f"  ORACLE {' '.join(k)}" for k in sorted(want - have, key=lambda k: (k[1], k[0], k[2]))]
+    lines += [f"  RAISED {' '.join(k)}" for k in sorted(have - want, key=lambda k: (k[1], k[0], k[2]))]
+    return "\n".join(lines)
+
+
 @pytest.mark.xfail(strict=False, reason="the pipeline has not caught up with contract version 2 yet (five new "
                    "adapters and six rules on wt/feeds, the crossing on wt/core); the coordinator removes this mark")
 def test_replay_of_a_contract_city_agrees_with_the_oracle(city, stack, tmp_path):
@@ -62,7 +72,10 @@ def test_replay_of_a_contract_city_agrees_with_the_oracle(city, stack, tmp_path)
           f"recall {recall:.4f}, precision {precision:.4f}")
     print("per rule (expected/raised):", {rule: f"{n}/{Counter(r for _, r in have)[rule]}"
                                           for rule, n in sorted(Counter(r for _, r in want).items())})
-    print(report(missed, extra, expected, got))
+    text = report(missed, extra, expected, got) + "\n" + event_report(expected, got)
+    print(text)
+    (REPO / ".data").mkdir(exist_ok=True)
+    (REPO / ".data" / "contract-city-report.txt").write_text(text, encoding="utf-8")  # kept for a reader of an xfail
     traps = [json.loads(line) for line in (city / "traps.jsonl").read_text(encoding="utf-8").splitlines()]
     wrong = [t for t in traps if ((t["subject"], t["rule"]) in have) != t["fires"]]
     for trap in wrong:

@@ -28,6 +28,12 @@ def test_registration_and_closure(tmp_path):
     assert not leaks(items, CODE, "91340403MA2N0YYY2L", ALICE, "张三")
 
 
+def test_capital_may_be_blank_where_no_rule_reads_it(tmp_path):
+    rows = [row(entity="有限责任公司", capital=""), row(entity="个体工商户", action="注销", capital="", on="2025-09-01")]
+    company, closed = envelopes(read(write(tmp_path, "business.csv", HEADER, rows), "business")[0])
+    assert company.payload.registered_capital_fen == closed.payload.registered_capital_fen == 0
+
+
 def test_re_export_has_the_same_event_id(tmp_path):
     a, b = envelopes(read(write(tmp_path, "business.csv", HEADER, [row(), row(code=CODE.lower(), on="20250701")]),
                           "business")[0])
@@ -39,7 +45,7 @@ def test_re_export_has_the_same_event_id(tmp_path):
     (row(entity="合伙企业"), "主体类型", "must be one of"),
     (row(action="变更"), "业务类型", "must be one of"),
     (row(capital="-5"), "注册资本", "negative"),
-    (row(capital=""), "注册资本", "empty"),
+    (row(capital=""), "注册资本", "empty"),  # a 个体工商户's 设立: the rule reads it
     (row(capital="10万"), "注册资本", "not a number"),
     (row(code=""), "统一社会信用代码", "empty"),
     (row(on="2025-07-32"), "业务日期", "date"),
