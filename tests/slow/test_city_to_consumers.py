@@ -30,7 +30,7 @@ from producers.publish import ingest_files
 from schemas.cases import case_id_for_alert
 from streams.app import app_id
 from streams.export import fold, read_notices
-from streams.replay import drain, files_by_feed, start_worker, stop_worker
+from streams.replay import UNBOUNDED_LATENESS, drain, files_by_feed, start_worker, stop_worker
 from streams.topics import create_topics, delete_run, end_offsets, feed_topics, pipeline_topics, wait_group_stable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ async def test_city_reaches_inboxes_cases_and_views(tmp_path, settings, redis_cl
                    cwd=REPO, check=True, capture_output=True)
     db = redis_client.connection_pool.connection_kwargs["db"]
     s = settings.model_copy(update={"redis_url": urlunsplit(urlsplit(settings.redis_url)._replace(path=f"/{db}")),
-                                    "store": "memory://"})
+                                    "store": "memory://", "allowed_lateness_days": UNBOUNDED_LATENESS})  # a back-fill
     await create_topics(s, pipeline_topics(s))
     worker = start_worker(s, None, s.data_dir / "logs" / f"{s.topic_prefix}worker.log")
     redis = aioredis.from_url(s.redis_url)
