@@ -17,6 +17,7 @@ COMMANDS = {
     "alerts": "streams.cli:alerts",
     "bench": "streams.cli:bench",
     "notifier": "consumers.cli:notifier",
+    "replies": "consumers.replies.cli:replies",
     "cases": "consumers.cli:cases",
     "analytics": "consumers.cli:analytics",
     "sql": "consumers.cli:sql",

@@ -169,11 +169,12 @@ class Intake:
         self.vault_key = vault_keys(settings)[0]
         self.prefix = f"{settings.topic_prefix}intake:"
 
-    async def receive(self, channel: str, body: ChannelBody, idempotency_key: str | None) -> JSONResponse:
+    async def receive(self, channel: str, body: ChannelBody, idempotency_key: str | None, *,
+                      reported_by: str | None = None) -> JSONResponse:
         id_number = checked_id(getattr(body, ID_FIELD[type(body)]), ID_FIELD[type(body)])
         fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         request_id = hashlib.sha256(f"{channel}:{idempotency_key or fingerprint}".encode()).hexdigest()
-        take = lambda: self.take(channel, body, id_number, request_id)  # noqa: E731
+        take = lambda: self.take(channel, body, id_number, request_id, reported_by)  # noqa: E731
         if idempotency_key is None:
             return JSONResponse((await take()).model_dump(), status_code=202)
         return await self.once(f"{channel}:{request_id}", fingerprint, take)
@@ -197,13 +198,15 @@ class Intake:
                              ex=IDEMPOTENCY_TTL_S)
         return JSONResponse(receipt.model_dump(), status_code=202)
 
-    async def take(self, channel: str, body: ChannelBody, id_number: str | None, request_id: str) -> Receipt:
+    async def take(self, channel: str, body: ChannelBody, id_number: str | None, request_id: str,
+                   reported_by: str | None = None) -> Receipt:
         subject = subject_of(body)
         resolved = await self.resolve(subject, id_number, request_id)
         request = ChannelRequest(
             request_id=request_id, channel=channel, person_key=resolved.person_key, masked_id=resolved.masked_id,
             contact_key=resolved.contact_key, match=resolved.match, township_code=subject.township,
-            summary=summary_of(body), received_at=getattr(body, "received_at", None) or self.clock())
+            summary=summary_of(body), received_at=getattr(body, "received_at", None) or self.clock(),
+            reported_by=reported_by)
         await self.publisher.send(self.settings.topic("channel.requests"),
                                   (resolved.person_key or request_id).encode(), request.model_dump_json().encode())
         application_no = case_id_for_request(request_id) if isinstance(body, Application) else None
@@ -365,4 +368,8 @@ def create_intake_app(settings: Settings, publisher: Publisher, *, redis: Redis 
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.include_router(router)
+    from producers import hotline12345, reporters, wechat  # the platforms' own protocols (they use Intake)
+
+    for module in (hotline12345, wechat, reporters):
+        app.include_router(module.router)
     return app

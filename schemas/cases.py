@@ -27,7 +27,7 @@ class CaseState(StrEnum):
 
 
 Verdict = Literal["confirmed", "dismissed"]
-Resolution = Literal["assistance_granted", "benefit_stopped", "no_action"]
+Resolution = Literal["assistance_granted", "benefit_stopped", "no_action", "answered"]  # answered: 12345, no visit
 CaseCategory = Literal["risk", "audit", "channel"]
 IDENTIFY_PERSON = "identify_person"  # the kind of a channel case whose person nobody could match
 
@@ -72,6 +72,7 @@ class CaseOpened(CaseEvent):
     summary: str = ""
     evidence: list[Evidence] = []
     sla_due: AwareDatetime
+    reported_by: str | None = None  # 我要预警 by a logged-in reporter: they may follow it
 
 
 class EvidenceUpdated(CaseEvent):
@@ -157,3 +158,6 @@ class Case(CaseModel):
     verdict: Verdict | None = None
     resolution: Resolution | None = None
     history: list[HistoryEntry] = []
+    reported_by: str | None = None
+    resolved_at: AwareDatetime | None = None  # when the resolution was recorded (year-to-date figures)
+    closed_at: AwareDatetime | None = None

@@ -21,7 +21,7 @@ Name = Annotated[str, Field(min_length=1, max_length=64)]
 IdNumberText = Annotated[str, Field(min_length=1, max_length=32)]  # shape only; intake checks the checksum
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 
-ChannelName = Literal["hotline", "application", "tip_off", "warning_report"]
+ChannelName = Literal["hotline", "application", "tip_off", "warning_report", "screening"]
 Match = Literal["id", "name_phone_township", "unidentified"]
 
 
@@ -102,3 +102,4 @@ class ChannelRequest(ChannelModel):
     township_code: str | None = Field(default=None, pattern=TOWNSHIP)
     summary: str = Field(max_length=1000)  # names, phones and ID numbers scrubbed out
     received_at: AwareDatetime
+    reported_by: str | None = Field(default=None, max_length=64)  # a logged-in reporter's user name

@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     store: str = "rocksdb://"
     metrics_port: int = 0
     analytics_query_port: int = 8060  # `analytics run` answers `safetynet sql` here (it owns the chDB path)
+    # channels as the systems on the other side work (README "Channels"); secrets: change in production
+    hotline_secret: SecretStr = SecretStr("dev-only-12345-secret-change-me")  # HMAC of 12345 pushes/callbacks
+    hotline_callback_url: str | None = None  # the 12345 platform's status endpoint (已受理 / 办理中 / 已办结)
+    wechat_token: SecretStr = SecretStr("dev-only-wechat-token")  # the official account's server token
+    wechat_appid: str = ""
+    wechat_secret: SecretStr = SecretStr("")
+    wechat_api_url: str = "https://api.weixin.qq.com"
+    wechat_template_id: str = ""  # template message for status changes
+    robot_webhooks: dict[str, str] = {}  # notifier group -> 企业微信/政务微信 group robot URL
+    robot_per_minute: int = Field(default=20, ge=1)
+    web_base_url: str = "http://127.0.0.1:8050"  # links in robot messages and WeChat replies
 
     @property
     def analytics_dsn(self) -> str:

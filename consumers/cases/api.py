@@ -143,7 +143,8 @@ async def login(form: Login, request: Request) -> Session:
 @router.get("/cases", response_model=list[CaseSummary])
 async def list_cases(user: Me, store: Store, state: CaseState | None = None, limit: int = 200) -> list[CaseSummary]:
     index, value = {"caseworker": ("township", user.township_code),
-                    "supervisor": ("county", user.township_code)}.get(user.role, ("all", ""))
+                    "supervisor": ("county", user.township_code),
+                    "reporter": ("reporter", user.user)}.get(user.role, ("all", ""))
     cases = await store.list(index, value or "", limit=max(1, min(limit, 1000)))
     return [CaseSummary(**c.model_dump(include=set(CaseSummary.model_fields))) for c in cases
             if state is None or c.state is state]
@@ -213,6 +214,9 @@ def create_cases_app(settings: Settings, *, store: CaseStore | None = None, vaul
     app.state.store, app.state.vault = store, vault or VaultIndex(settings)
     app.state.users = users if users is not None else load_users()
     app.include_router(router)
+    from consumers.cases import channels_api  # 12345 answers, reporters' own reports
+
+    app.include_router(channels_api.router)
     return app
 
 

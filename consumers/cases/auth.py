@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from schemas.cases import Case
 from schemas.settings import Settings
 
-Role = Literal["caseworker", "supervisor", "auditor", "admin"]
+Role = Literal["caseworker", "supervisor", "auditor", "admin", "reporter"]  # reporter: 我要预警, own reports only
 USERS_FILE = Path(__file__).resolve().parents[2] / "infra" / "users.yaml"
 TOKEN_MAX_AGE_S = 8 * 3600
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -36,6 +36,7 @@ class User(BaseModel):
     user: str = Field(min_length=1, max_length=64)
     role: Role
     township_code: str | None = None
+    affiliation: Literal["official", "volunteer"] | None = None  # reporters: 公职人员 or 志愿者
 
     @model_validator(mode="after")
     def _scope_fits_role(self) -> User:
@@ -76,7 +77,8 @@ def authenticate(users: dict[str, UserRecord], name: str, password: str) -> User
     record = users.get(name)
     if record is None or not check_password(password, record.password_hash):
         return None
-    return User(user=record.user, role=record.role, township_code=record.township_code)
+    return User(user=record.user, role=record.role, township_code=record.township_code,
+                affiliation=record.affiliation)
 
 
 # ---------------------------------------------------------------- tokens

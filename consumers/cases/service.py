@@ -56,7 +56,7 @@ def open_for_request(request: ChannelRequest, at: datetime) -> CaseOpened:
         kind=kind, category="channel", source_id=request.request_id, subject=request.masked_id,
         person_key=request.person_key, contact_key=request.contact_key, township_code=request.township_code,
         summary=request.summary, evidence=[Evidence(feed=f"channel.{request.channel}", key=request.request_id)],
-        sla_due=sla_for(kind, "channel").due(at))
+        sla_due=sla_for(kind, "channel").due(at), reported_by=request.reported_by)
 
 
 # ---------------------------------------------------------------- handlers

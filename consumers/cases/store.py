@@ -155,6 +155,8 @@ class CaseStore:
             pipe.zadd(self._key("township", township), {case.case_id: score})
             pipe.zadd(self._key("county", township[:6]), {case.case_id: score})
             pipe.zadd(self._key("all"), {case.case_id: score})
+            if case.reported_by:
+                pipe.zadd(self._key("reporter", case.reported_by), {case.case_id: score})
             if _sla_pending(case):
                 pipe.zadd(self._key("sla"), {case.case_id: case.sla_due.timestamp()})
             else:
