@@ -27,8 +27,8 @@ SERVICES = [
     ("intake", ["intake", "--port", "8030"], 9101),
     ("web", ["web", "--port", "8050"], 9106),
 ]
-LOGINS = [("caseworker1", "乡镇街道 340403001"), ("caseworker2", "乡镇街道 340403002"),
-          ("supervisor1", "区县 340403"), ("auditor1", "只读, 全部"), ("admin1", "管理员")]
+LOGINS = [("caseworker1", "田家庵区 田东街道 340403001"), ("caseworker2", "田家庵区 新淮街道 340403002"),
+          ("supervisor1", "田家庵区 340403"), ("auditor1", "只读, 全部"), ("admin1", "管理员")]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from consumers.cases.sla import sla_for
 from schemas.cases import CaseState
+from schemas.townships import places
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -55,19 +56,15 @@ HISTORY = {"opened": "建案", "assigned": "接案", "transitioned": "状态变�
            "identity_revealed": "查看身份（留痕）", "evidence_updated": "证据更新", "escalated": "超期升级"}
 CATEGORIES = ("低保", "特困", "临时救助")
 
-# Demo names for the seed county's townships; production loads the official division table.
-TOWNSHIPS: dict[str, str] = {
-    "340403001": "田东街道", "340403002": "国庆街道", "340403003": "舜耕镇",
-    "340403004": "安成镇", "340403005": "曹庵镇", "340403006": "三和镇",
-    "340404001": "谢家集街道", "340405001": "八公山镇",
-}
-
-
-COUNTIES: dict[str, str] = {"340403": "田家庵区", "340404": "谢家集区", "340405": "八公山区"}
-
-
 def township_name(code: str | None) -> str:
-    return TOWNSHIPS.get(code or "") or COUNTIES.get(code or "") or code or "未知乡镇"
+    """Every code shows its name (infra/townships/huainan.csv); county-level codes name their county."""
+    return places().name(code)
+
+
+def township_options() -> tuple[tuple[str, str], ...]:
+    """Every township and street of the city for the public forms, as `县区 乡镇`."""
+    p = places()
+    return tuple((t.code, f"{p.county_name(t.code)} {t.name}") for t in p.townships())
 
 
 def feed_name(feed: str) -> str:
