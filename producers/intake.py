@@ -30,7 +30,9 @@ from producers.identity import InvalidIdNumber, Pseudonymizer, mask, validate
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, seal, vault_keys
 from schemas.cases import case_id_for_request, projection_key
-from schemas.channels import Application, ChannelRequest, HotlineTicket, StatusQuery, TipOff, WarningReport
+from schemas.channels import (
+    Application, ChannelRequest, HotlineTicket, Screening, StatusQuery, TipOff, WarningReport,
+)
 from schemas.settings import Settings
 
 MAX_BODY = 64 * 1024
@@ -39,7 +41,7 @@ PENDING_TTL_S = 60
 SUMMARY_MAX = 500
 _NUMBER_RUN = re.compile(r"\d[\d\- ]{5,}[\dXx]")  # phones, ID numbers, bank cards inside free text
 
-ChannelBody = HotlineTicket | Application | TipOff | WarningReport
+ChannelBody = HotlineTicket | Application | TipOff | WarningReport | Screening
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
@@ -101,6 +103,8 @@ def subject_of(body: ChannelBody) -> Subject:
             return Subject(body.subject_name, None, body.subject_id_number, body.township_code, False)
         case WarningReport():
             return Subject(body.subject_name, body.subject_phone, body.subject_id_number, body.township_code, False)
+        case Screening():
+            return Subject(body.head_name, body.phone, body.id_number, body.township_code, False)
     raise TypeError(type(body).__name__)
 
 
@@ -117,6 +121,8 @@ def summary_of(body: ChannelBody) -> str:
             text, names = f"tip-off: {body.content}", [body.subject_name]
         case WarningReport():
             text, names = f"我要预警: {body.situation}", [body.subject_name, body.reporter]
+        case Screening():
+            text, names = f"入户摸排（{body.household_size} 人户）: {body.findings}", [body.head_name]
     return scrub(text, names)[:SUMMARY_MAX]
 
 
@@ -144,7 +150,7 @@ def checked_id(raw: str | None, field: str) -> str | None:
 
 
 ID_FIELD = {HotlineTicket: "id_number", Application: "id_number", TipOff: "subject_id_number",
-            WarningReport: "subject_id_number", StatusQuery: "id_number"}
+            WarningReport: "subject_id_number", StatusQuery: "id_number", Screening: "id_number"}
 
 
 # ---------------------------------------------------------------- the edge
@@ -368,8 +374,8 @@ def create_intake_app(settings: Settings, publisher: Publisher, *, redis: Redis 
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.include_router(router)
-    from producers import hotline12345, reporters, wechat  # the platforms' own protocols (they use Intake)
+    from producers import field, hotline12345, reporters, wechat  # the channels' own protocols (they use Intake)
 
-    for module in (hotline12345, wechat, reporters):
+    for module in (hotline12345, wechat, reporters, field):
         app.include_router(module.router)
     return app

@@ -80,6 +80,31 @@ class WarningReport(ChannelModel):
     situation: Text
 
 
+class Screening(ChannelModel):
+    """摸排: a caseworker's door-to-door visit of a household that has no case; it may open one."""
+
+    head_name: Name
+    phone: str | None = Field(default=None, pattern=PHONE)
+    id_number: IdNumberText | None = None
+    township_code: str = Field(pattern=TOWNSHIP)
+    household_size: int = Field(ge=1, le=100)
+    findings: Text
+    open_case: bool = False
+
+
+class ScreeningRecorded(ChannelModel):
+    """What `field.screenings` carries for every 摸排, with or without a case: no name, phone or ID number."""
+
+    screening_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    township_code: str = Field(pattern=TOWNSHIP)
+    household_size: int
+    screened_by: str
+    case_opened: bool
+    request_id: str | None = None
+    summary: str = Field(max_length=1000)
+    at: AwareDatetime
+
+
 class FieldSurvey(ChannelModel):
     """A caseworker's home visit, posted from a phone to the case tracker."""
 

@@ -22,6 +22,7 @@ from consumers.cases import lifecycle
 from consumers.cases.auth import (
     InvalidToken, User, UserRecord, authenticate, can_act, can_read, can_reveal, issue_token, load_users, read_token,
 )
+from consumers.cases.follow_up import schedule_follow_up
 from consumers.cases.lifecycle import InvalidTransition
 from consumers.cases.service import open_store, run, utcnow
 from consumers.cases.store import CaseBusy, CaseNotFound, CaseStore, IdentityUnknown, VaultError, VaultIndex
@@ -159,9 +160,11 @@ async def get_case(case: Annotated[Case, Depends(readable)]) -> Case:
 async def transition(body: TransitionRequest, case: Annotated[Case, Depends(readable)], user: Me, store: Store,
                      clock: Clock) -> Case:
     require(can_act(user, case), "change")
-    return await append(store, case.case_id, lambda current: lifecycle.transition(
+    moved = await append(store, case.case_id, lambda current: lifecycle.transition(
         current, body.to, actor=user.user, at=clock(), assignee=body.assignee, resolution=body.resolution,
         note=body.note))
+    await schedule_follow_up(store, moved, clock())
+    return moved
 
 
 @router.post("/cases/{case_id}/survey", response_model=Case)

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consumers.notifier.routing import load_routing
-from consumers.web import console, hotline, live, overview, public
+from consumers.web import channel_pages, console, field, hotline, live, overview, public
 from consumers.web.backends import BackendError, CasesClient, IntakeClient
 from consumers.web.photos import PhotoStore
 from consumers.web.security import BodyTooLarge, CsrfRejected, Guard
@@ -46,7 +46,7 @@ def create_web_app(settings: Settings, *, cases_url: str = CASES_URL, intake_url
     app.state.grafana_url, app.state.routing = grafana_url.rstrip("/"), load_routing(routing_file)
     app.state.photos = PhotoStore(settings.data_dir / "web" / "photos")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (public, hotline, console, live, overview):
+    for module in (public, hotline, console, live, overview, channel_pages, field):
         app.include_router(module.router)
     _handle_errors(app)
     app.add_middleware(Guard, secure=secure_cookies)

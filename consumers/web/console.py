@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 from consumers.cases.auth import User, read_token
+from consumers.web import visits
 from consumers.web.backends import BackendError
 from consumers.web.labels import KINDS, RESOLUTIONS, STATES, VERDICTS, sla_view
 from consumers.web.photos import PhotoRejected, check_photos
@@ -38,7 +39,7 @@ Session = Annotated[tuple[User, str], Depends(session)]
 
 
 def home_of(user: User) -> str:
-    return "/overview" if user.role == "supervisor" else "/console"
+    return {"supervisor": "/overview", "reporter": "/reporter"}.get(user.role, "/console")
 
 
 # ---------------------------------------------------------------- login
@@ -134,9 +135,13 @@ async def survey(request: Request, case_id: str, me: Session):
         return await case_page(request, me, case_id, status=422, error="请填写走访情况（最多 3800 字）并选择核实结论")
     names = [p.name for p in photos]
     text = findings + (f"\n照片：{'、'.join(names)}" if names else "")
+    visit_id = str(posted.get("visit_id") or "")
+    if not await visits.claim_visit(request, visit_id):  # sent again (offline queue, double tap): recorded once
+        return RedirectResponse(f"/console/cases/{case_id}?done=survey", status_code=303)
     try:
         await request.app.state.cases.survey(me[1], case_id, visit, text, verdict)
     except BackendError as exc:
+        await visits.release_visit(request, visit_id)
         return await _refused(request, me, case_id, exc)
     request.app.state.photos.save(case_id, photos)
     return RedirectResponse(f"/console/cases/{case_id}?done=survey", status_code=303)

@@ -26,6 +26,7 @@ KINDS: dict[str, str] = {
     "education_burden": "教育支出负担", "income_shock": "收入骤降", "deceased_recipient": "死亡人员仍在保",
     "disability_mismatch": "残疾认定不符", "hotline": "12345 热线工单", "application": "救助申请",
     "tip_off": "举报", "warning_report": "我要预警", "identify_person": "待识别身份",
+    "screening": "入户摸排", "follow_up": "救助回访",
 }
 
 # Why a case exists, in one sentence a caseworker can check against the evidence (spec section 3).
@@ -42,6 +43,8 @@ WHY: dict[str, str] = {
     "tip_off": "群众举报此人不应享受救助，需在 15 天内核实。",
     "warning_report": "干部或志愿者“我要预警”上报，需在 7 天内核实。",
     "identify_person": "上报信息无法匹配到具体人员：请先查看身份（留痕），核实是谁。",
+    "screening": "社工入户摸排发现困难，开案核实，需在 7 天内完成。",
+    "follow_up": "已给予救助：30 天内回访，核实救助是否到位（属实 = 已到位）。",
 }
 
 FEEDS: dict[str, str] = {

@@ -16,7 +16,7 @@ TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 TEMPLATES.env.filters.update(
     state=lambda s: labels.STATES.get(str(s), str(s)), kind=lambda k: labels.KINDS.get(k, k),
     when=labels.fmt_time, township=labels.township_name, severity=lambda s: labels.SEVERITIES.get(s or "", "—"),
-    verdict=lambda v: labels.VERDICTS.get(v or "", "—"), resolution=lambda r: labels.RESOLUTIONS.get(r or "", "—"),
+    verdict=lambda v: labels.VERDICTS.get(v or "", "—"), resolution=lambda r: (labels.RESOLUTIONS | {"answered": "已答复（无需入户）"}).get(r or "", "—"),
     history=lambda t: labels.HISTORY.get(t, t), feed=labels.feed_name, note=labels.note_text,
     actor=labels.actor_name,
 )
