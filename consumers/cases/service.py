@@ -50,7 +50,8 @@ def open_for_alert(alert: Alert, at: datetime) -> CaseOpened:
 
 
 def open_for_request(request: ChannelRequest, at: datetime) -> CaseOpened:
-    kind = IDENTIFY_PERSON if request.match == "unidentified" else request.channel
+    # a screening's caseworker stood in the household: no one needs identifying first
+    kind = IDENTIFY_PERSON if request.match == "unidentified" and request.channel != "screening" else request.channel
     return CaseOpened(
         case_id=case_id_for_request(request.request_id), version=1, actor=f"channel.{request.channel}", at=at,
         kind=kind, category="channel", source_id=request.request_id, subject=request.masked_id,
