@@ -1,8 +1,11 @@
 """我要预警 by registered reporters: the report records who made it; each reporter follows their own only."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import httpx
 
+from consumers.cases.follow_up import follow_up_id
 from schemas.cases import case_id_for_request
 from schemas.settings import Settings
 from test_cases import api, case_at_version, case_settings, login, tracker, wait_for  # noqa: F401
@@ -43,5 +46,10 @@ async def test_a_reporter_follows_their_report_and_gets_403_on_anyone_elses(case
         outcome = (await cases.get(f"/api/reports/{case_id}", headers=official)).json()
         assert (outcome["state"], outcome["verdict"], outcome["resolution"]) == ("resolved", "confirmed",
                                                                                   "assistance_granted")
+        # assistance granted: a follow-up visit of its own, due in 30 days (did it arrive?)
+        follow_up = (await cases.get(f"/api/cases/{follow_up_id(case_id)}", headers=caseworker)).json()
+        assert (follow_up["kind"], follow_up["state"], follow_up["source_id"]) == ("follow_up", "open", case_id)
+        opened, due = (datetime.fromisoformat(follow_up[k]) for k in ("opened_at", "sla_due"))
+        assert due - opened == timedelta(days=30)
     [request] = await channel_requests(case_settings)
     assert request.reported_by == "reporter1" and "孙八" not in request.model_dump_json()
