@@ -5,7 +5,8 @@ not on the roster. Background activity is random but seeded; planted cases (plan
 their near misses are listed in `planted.jsonl`. Re-exported duplicate rows and medical
 reversals are part of the background.
 
-Files: roster.csv (UTF-8 with BOM), medical.csv and disaster.csv (GB18030), the rest UTF-8.
+Files: roster.csv and property.csv (UTF-8 with BOM), medical.csv, disaster.csv and hukou.csv
+(GB18030), the rest UTF-8. Background rates of the registries (version 2) are in registries.py.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from producers.city import BASES, ENCODINGS, HEADERS, City, Person, household
 from producers.planted import PLANTS
+from producers.registries import registries
 
 def background(city: City, scale: float) -> None:
     """Random but realistic activity for the monitored population and other residents."""
@@ -29,6 +31,7 @@ def background(city: City, scale: float) -> None:
     certificates_and_registrations(city, everyone)
     deaths(city, households, residents)
     school_and_disasters(city, households)
+    registries(city, households, residents)
 
 
 def monitored(city: City, n: int) -> list[list[Person]]:
@@ -78,13 +81,21 @@ def certificates_and_registrations(city: City, everyone: list[Person]) -> None:
 
 
 def deaths(city: City, households: list[list[Person]], residents: list[Person]) -> None:
-    """0.6 % of residents die; so do a few recipients, struck off the roster only weeks later."""
+    """0.6 % of residents die; so do a few recipients, struck off the roster only weeks later.
+
+    Most deaths also reach the household register (死亡注销) days or weeks after the funeral.
+    """
     rnd = city.rnd
     for p in rnd.sample(residents, int(len(residents) * 0.006)):
-        city.funeral(p, city.day(rnd.randrange(city.days)))
+        died = city.day(rnd.randrange(city.days))
+        city.funeral(p, died)
+        if rnd.random() < 0.85:
+            city.hukou(p, died + timedelta(days=rnd.randrange(3, 45)), "死亡注销")
     for hh in rnd.sample(households, int(len(households) * 0.002)):
         died = city.day(rnd.randrange(city.days))
         city.funeral(hh[0], died)
+        if rnd.random() < 0.8:
+            city.hukou(hh[0], died + timedelta(days=rnd.randrange(3, 45)), "死亡注销")
         city.roster(hh[0], hh[0].household, "户主", len(hh), 300_000 * len(hh), died + timedelta(days=40), "退出")
 
 
