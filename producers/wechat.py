@@ -155,7 +155,9 @@ async def _submit(request: Request, channel: str, body: Application | TipOff, fo
     receipt = json.loads(response.body)
     receipt_no = case_id_for_request(receipt["request_id"])
     await intake.redis.set(owner_key(intake.settings.topic_prefix, receipt_no), openid, ex=OWNER_TTL_S)
-    return JSONResponse(receipt | {"receipt_no": receipt_no}, status_code=response.status_code)
+    # no `match`: the answer never tells whether the person is known to us
+    return JSONResponse({"request_id": receipt["request_id"], "receipt_no": receipt_no, "status": receipt["status"]},
+                        status_code=response.status_code)
 
 
 @router.post("/api/wechat/applications", status_code=202)

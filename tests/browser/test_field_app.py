@@ -30,13 +30,13 @@ def reload_until(page, path: str, locator, attempts: int = 90) -> None:
 
 
 def tracker_case(services, case_id: str) -> dict:
-    with httpx.Client(base_url=services.cases_url) as client:
+    with httpx.Client(base_url=services.cases_url, timeout=30.0) as client:
         token = client.post("/api/login", json={"user": "caseworker1", "password": "caseworker1-demo"}).json()["token"]
         return client.get(f"/api/cases/{case_id}", headers={"Authorization": f"Bearer {token}"}).json()
 
 
 def open_case_from_warning(services, worker, name: str) -> str:
-    with httpx.Client(base_url=services.intake_url) as client:
+    with httpx.Client(base_url=services.intake_url, timeout=30.0) as client:
         made = client.post("/api/intake/warnings", json={"reporter": "网格员", "subject_name": name,
                                                         "township_code": "340403001", "situation": f"{name}需要帮助"})
         assert made.status_code == 202, made.text
@@ -151,7 +151,7 @@ def test_reporters_wechat_h5_and_a_12345_answer(new_page, services) -> None:
                        "township_code": "340403001", "content": "咨询低保标准", "ticket_type": "咨询",
                        "received_at": datetime.now(UTC).isoformat()}, ensure_ascii=False).encode()
     secret = services.settings.hotline_secret.get_secret_value().encode()
-    with httpx.Client(base_url=services.intake_url) as client:
+    with httpx.Client(base_url=services.intake_url, timeout=30.0) as client:
         pushed = client.post("/api/12345/tickets", content=body, headers=signed_headers(secret, body, datetime.now(UTC)))
     assert pushed.status_code == 200, pushed.text
     login(worker, "caseworker1")

@@ -53,7 +53,7 @@ async def test_pushes_are_refused_unless_signed_fresh_and_new(case_settings: Set
     settings = with_secret(case_settings)
     body = json.dumps(TICKET, ensure_ascii=False).encode()
     now = datetime.now(UTC)
-    async with intake_server(settings) as url, httpx.AsyncClient(base_url=url) as client:
+    async with intake_server(settings) as url, httpx.AsyncClient(base_url=url, timeout=30.0) as client:
         first = await push(client, body, signed_headers(SECRET, body, now))
         assert first.status_code == 200 and first.json()["code"] == 0, first.text
         replay = await push(client, body, signed_headers(SECRET, body, now))
@@ -83,7 +83,7 @@ async def test_an_unmatched_callers_question_is_answered_closed_and_counted(case
         settings = with_secret(case_settings, hotline_callback_url=f"{platform_url}/status")
         redis, stop = Redis.from_url(settings.redis_url), asyncio.Event()
         body = json.dumps(TICKET, ensure_ascii=False).encode()
-        async with tracker(settings) as store, intake_server(settings) as url, httpx.AsyncClient() as http:
+        async with tracker(settings) as store, intake_server(settings) as url, httpx.AsyncClient(timeout=30.0) as http:
             replies = asyncio.create_task(serve_replies(settings, redis=redis, http=http, stop=stop,
                                                         retry=Retry(attempts=50, base_delay=0.05, max_delay=0.2)))
             pushed = await http.post(f"{url}/api/12345/tickets", content=body,

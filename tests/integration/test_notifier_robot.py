@@ -49,7 +49,7 @@ async def test_robot_messages_keep_to_the_budget_are_grouped_and_retried(setting
         await publish(settings, *[person(alert(f"e{i:02d}"), i) for i in range(25)])  # 25 people: 25 notifications
         await publish(settings, person(alert("w1", township="340403004"), 99))
         stop = asyncio.Event()
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(timeout=30.0) as http:
             task = asyncio.create_task(serve(settings, ROUTING, redis=redis, http=http, stop=stop, window=WINDOW,
                                              retry=Retry(attempts=4, base_delay=0.05, max_delay=0.1)))
             await until(lambda: _true(held("east") - before == 7))

@@ -18,13 +18,14 @@ REPORT = {"subject_name": "孙八", "subject_phone": "13700001111", "township_co
 
 async def test_a_reporter_follows_their_report_and_gets_403_on_anyone_elses(case_settings: Settings) -> None:
     async with tracker(case_settings) as store, intake_server(case_settings) as url, \
-            httpx.AsyncClient(base_url=url) as intake, api(case_settings, store) as cases:
+            httpx.AsyncClient(base_url=url, timeout=30.0) as intake, api(case_settings, store) as cases:
         official, volunteer = await login(cases, "reporter1"), await login(cases, "reporter2")
         caseworker = await login(cases, "caseworker1")
         assert (await intake.post("/api/intake/reports", json=REPORT)).status_code == 401
         assert (await intake.post("/api/intake/reports", json=REPORT, headers=caseworker)).status_code == 401
         made = await intake.post("/api/intake/reports", json=REPORT, headers=official)
         assert made.status_code == 202, made.text
+        assert "match" not in made.json()  # whether the person is known is not the reporter's to learn here
         case_id = case_id_for_request(made.json()["request_id"])
         case = await wait_for(lambda: case_at_version(store, case_id, 1), "the report's case")
         assert (case.reported_by, case.kind) == ("reporter1", "identify_person")  # no ID number: find them first

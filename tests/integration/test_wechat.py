@@ -47,7 +47,7 @@ async def say(client: httpx.AsyncClient, openid: str, content: str) -> dict[str,
 
 async def test_server_verification_answers_echostr_only_to_the_right_signature(case_settings: Settings) -> None:
     settings = case_settings.model_copy(update={"wechat_token": SecretStr(TOKEN)})
-    async with intake_server(settings) as url, httpx.AsyncClient(base_url=url) as client:
+    async with intake_server(settings) as url, httpx.AsyncClient(base_url=url, timeout=30.0) as client:
         good = await client.get("/wechat", params=signed() | {"echostr": "8472312938"})
         assert (good.status_code, good.text) == (200, "8472312938")
         bad = await client.get("/wechat", params=signed("another token") | {"echostr": "8472312938"})
@@ -65,7 +65,7 @@ async def test_a_follower_sees_their_own_receipt_and_hears_of_its_changes(case_s
         settings = case_settings.model_copy(update={"wechat_token": SecretStr(TOKEN)})
         redis, stop = Redis.from_url(settings.redis_url), asyncio.Event()
         async with tracker(settings) as store, intake_server(settings) as url, \
-                httpx.AsyncClient(base_url=url) as client, httpx.AsyncClient() as http:
+                httpx.AsyncClient(base_url=url, timeout=30.0) as client, httpx.AsyncClient(timeout=30.0) as http:
             sender = WeChatSender(http, api_url=wechat_url, appid=wechat.appid, secret=wechat.secret,
                                   template_id="TPL-STATUS", link_base="https://mz.example.gov.cn")
             replies = asyncio.create_task(serve_replies(settings, redis=redis, http=http, stop=stop, sender=sender))
@@ -80,6 +80,7 @@ async def test_a_follower_sees_their_own_receipt_and_hears_of_its_changes(case_s
                                         headers={"X-WeChat-Follower": follower})
             assert applied.status_code == 202, applied.text
             receipt_no = applied.json()["receipt_no"]
+            assert "match" not in applied.json()
             await wait_for(lambda: case_at_version(store, receipt_no, 1), "the application's case")
 
             mine = await say(client, ALICE, f"查询 {receipt_no}")
