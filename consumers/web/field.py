@@ -1,9 +1,7 @@
 """The field app (智慧民政): installable console, visits recorded exactly once, door-to-door screening.
 
     /manifest.webmanifest, /sw.js          the console installs on a phone; pages stay readable offline
-    visit_id on a survey                   the idempotency key of one home visit (static/field.js makes it);
-                                           Redis <prefix>web:visit:<visit_id> is claimed before the tracker
-                                           records the survey, so a visit sent twice is recorded once
+    visit_id on a survey                   one home visit, recorded once (visits.py, static/field.js)
     /console/screening                     摸排 of a household with no case: recorded, and a case opened
                                            when the caseworker asks for one (intake /api/intake/screenings)
 """
