@@ -95,7 +95,11 @@ async def push_ticket(request: Request) -> JSONResponse:
     seen = f"{intake.prefix}12345:seen:{request.headers[SIGNATURE_HEADER].lower()}"
     if not await intake.redis.set(seen, "1", nx=True, ex=SEEN_TTL_S):
         return _refuse(409, "this signed push was received before (replay)")
-    response = await intake.receive("hotline", ticket.to_hotline(), f"12345:{ticket.ticket_no}")
+    try:
+        response = await intake.receive("hotline", ticket.to_hotline(), f"12345:{ticket.ticket_no}")
+    except BaseException:
+        await intake.redis.delete(seen)  # not taken: the platform's retry of this very push must get through
+        raise
     receipt = json.loads(response.body)
     case_id = case_id_for_request(receipt["request_id"])
     await remember_ticket(intake.redis, intake.settings.topic_prefix, case_id, ticket.ticket_no)

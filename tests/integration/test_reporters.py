@@ -52,5 +52,9 @@ async def test_a_reporter_follows_their_report_and_gets_403_on_anyone_elses(case
         assert (follow_up["kind"], follow_up["state"], follow_up["source_id"]) == ("follow_up", "open", case_id)
         opened, due = (datetime.fromisoformat(follow_up[k]) for k in ("opened_at", "sla_due"))
         assert due - opened == timedelta(days=30)
+        year = (await cases.get("/api/stats/ytd", headers=await login(cases, "supervisor1"))).json()
+        [county] = year["counties"]
+        assert (county["county_code"], county["verified"], county["assistance_granted"]) == ("340403", 1, 1)
+        assert (await cases.get("/api/stats/ytd", headers=caseworker)).status_code == 403
     [request] = await channel_requests(case_settings)
     assert request.reported_by == "reporter1" and "孙八" not in request.model_dump_json()
