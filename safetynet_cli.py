@@ -19,6 +19,7 @@ COMMANDS = {
     "notifier": "consumers.cli:notifier",
     "replies": "consumers.replies.cli:replies",
     "cases": "consumers.cli:cases",
+    "decisions": "consumers.cases.cli:decisions",
     "analytics": "consumers.cli:analytics",
     "sql": "consumers.cli:sql",
     "demo": "infra.cli:demo",

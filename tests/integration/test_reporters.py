@@ -42,7 +42,8 @@ async def test_a_reporter_follows_their_report_and_gets_403_on_anyone_elses(case
             assert (await cases.post(f"/api/cases/{case_id}/transition", json=step, headers=caseworker)).status_code == 200
         survey = {"case_id": case_id, "visit_date": "2026-12-03", "findings": "属实", "verdict": "confirmed"}
         assert (await cases.post(f"/api/cases/{case_id}/survey", json=survey, headers=caseworker)).status_code == 200
-        for step in ({"to": "verified"}, {"to": "resolved", "resolution": "assistance_granted"}):
+        for step in ({"to": "verified"}, {"to": "resolved", "resolution": "assistance_granted",
+                                         "grant": {"category": "低保", "monthly_benefit_fen": 80000}}):
             assert (await cases.post(f"/api/cases/{case_id}/transition", json=step, headers=caseworker)).status_code == 200
         outcome = (await cases.get(f"/api/reports/{case_id}", headers=official)).json()
         assert (outcome["state"], outcome["verdict"], outcome["resolution"]) == ("resolved", "confirmed",

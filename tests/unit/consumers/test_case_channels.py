@@ -8,7 +8,7 @@ import pytest
 from consumers.cases import lifecycle
 from consumers.cases.lifecycle import InvalidTransition, evolve
 from consumers.cases.ytd import year_to_date
-from schemas.cases import CaseOpened, CaseState
+from schemas.cases import CaseOpened, CaseState, Grant
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -45,7 +45,9 @@ def walk(case, verdict: str, resolution: str, at: datetime):
     case = evolve(case, lifecycle.record_survey(case, visit_date=date(2026, 3, 3), findings="f", verdict=verdict,
                                                 actor="cw", at=at))
     case = evolve(case, lifecycle.transition(case, CaseState.verified, actor="cw", at=at))
-    return evolve(case, lifecycle.transition(case, CaseState.resolved, actor="cw", at=at, resolution=resolution))
+    grant = Grant(category="低保") if resolution == "assistance_granted" else None
+    return evolve(case, lifecycle.transition(case, CaseState.resolved, actor="cw", at=at, resolution=resolution,
+                                             grant=grant))
 
 
 def test_year_to_date_by_county() -> None:
