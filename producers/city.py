@@ -73,8 +73,7 @@ class City:
         county = county or rnd.choice(COUNTIES)
         born = self.start - timedelta(days=rnd.randrange(age_from * 365, age_to * 365 + 1))
         name = rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2, 2))))
-        township = rnd.choice(TOWNSHIPS[county]) if county in TOWNSHIPS else f"{county}{rnd.randrange(1, 13):03d}"
-        return Person(self.new_id(county, born), name, born, township=township)  # outside the city: a made-up code
+        return Person(self.new_id(county, born), name, born, township=rnd.choice(TOWNSHIPS.get(county) or [f"{county}001"]))
 
     def next_no(self) -> int:
         self.seq += 1

@@ -45,5 +45,6 @@ async def report(body: ReporterReport, request: Request,
     warning = WarningReport(reporter=user.user, **body.model_dump())
     response = await intake.receive("warning_report", warning, key, reported_by=user.user)
     receipt = json.loads(response.body)  # no `match`: the answer never tells whether the person is known
-    return JSONResponse({"request_id": receipt["request_id"], "status": receipt["status"]},
+    return JSONResponse({"request_id": receipt["request_id"], "receipt_no": receipt["receipt_no"],
+                         "status": receipt["status"]},
                         status_code=response.status_code)

@@ -3,14 +3,16 @@
     GET  /wechat?signature&timestamp&nonce&echostr   -> echostr when signature = SHA-1 of the sorted
                                                         concatenation of wechat_token, timestamp, nonce; else 403
     POST /wechat?signature&timestamp&nonce&openid    -> XML message in, XML text reply out
-         "查询 <回执号>"  the status of the follower's OWN application / tip-off / ticket; anyone else's
-                         receipt gets the same answer as a number that does not exist
+         "查询 <回执号>"  the progress (schemas/receipts.py) of the follower's OWN application or tip-off;
+                         anyone else's receipt gets the same answer as a number that does not exist
          anything else   help, with links to the H5 pages (apply, tip-off) signed for this follower
     POST /api/wechat/applications, /api/wechat/tip-offs   (header X-WeChat-Follower: the signed link token)
          the H5 pages submit here: the intake takes the body, and the receipt number is bound to the
          follower, so only they can query it and template messages reach them
 
-Redis: <prefix>intake:wechat:owner:<receipt> -> openid (never on Kafka; only to answer and notify).
+Redis (never on Kafka; only to answer and to notify):
+    <prefix>intake:wechat:owner:<receipt, normalized> -> openid
+    <prefix>intake:wechat:follower:<case_id>          -> {"openid", "receipt_no"}   (template messages)
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import hmac
 import json
 import re
 import time
+from datetime import date
 from typing import Annotated
 from xml.etree import ElementTree
 
@@ -26,16 +29,15 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from schemas.cases import case_id_for_request, projection_key
+from schemas.cases import Case, case_id_for_request, projection_key
 from schemas.channels import Application, TipOff
+from schemas.receipts import Progress, normalize, progress
 from schemas.settings import Settings
 
 FOLLOWER_LINK_MAX_AGE_S = 24 * 3600
 OWNER_TTL_S = 400 * 24 * 3600
-QUERY = re.compile(r"^\s*查询\s*[:：]?\s*(C[RA][0-9a-f]{18})\s*$")
-STATE_TEXT = {"received": "已收到，正在登记", "open": "已登记，待受理", "assigned": "已受理，待走访",
-              "visiting": "正在入户核实", "verified": "已核实，待处理", "resolved": "已处理，待结案", "closed": "已办结"}
-NOT_FOUND = "未找到您名下的这个回执号。请核对回执号（以 CR 开头），或拨打 12345 咨询。"
+QUERY = re.compile(r"^\s*查询\s*[:：]?\s*([0-9A-Za-z][0-9A-Za-z \-－—]{5,30}?)\s*$")
+NOT_FOUND = "未找到您名下的这个回执号。请核对回执号（提交后页面上显示的 10 位编号），或拨打 12345 咨询。"
 FollowerHeader = Annotated[str | None, Header(alias="X-WeChat-Follower", max_length=512)]
 
 
@@ -91,7 +93,16 @@ def follower_of(settings: Settings, token: str | None) -> str | None:
 
 
 def owner_key(topic_prefix: str, receipt_no: str) -> str:
-    return f"{topic_prefix}intake:wechat:owner:{receipt_no}"
+    return f"{topic_prefix}intake:wechat:owner:{normalize(receipt_no)}"
+
+
+def follower_key(topic_prefix: str, case_id: str) -> str:
+    return f"{topic_prefix}intake:wechat:follower:{case_id}"
+
+
+def progress_text(receipt_no: str, progress: Progress) -> str:
+    text = f"回执号 {receipt_no}：{progress.stage}。下一步：{progress.next_step}"
+    return text + (f"（预计 {progress.expected_by:%Y-%m-%d} 前）" if progress.expected_by else "")
 
 
 def help_text(settings: Settings, openid: str) -> str:
@@ -137,12 +148,16 @@ async def answer_for(intake, openid: str, content: str) -> str:
     match = QUERY.match(content)
     if match is None:
         return help_text(intake.settings, openid)
-    receipt_no = match.group(1)
-    owner = await intake.redis.get(owner_key(intake.settings.topic_prefix, receipt_no))
-    if owner is None or _text(owner) != openid:
+    number = normalize(match.group(1))
+    owner = await intake.redis.get(owner_key(intake.settings.topic_prefix, number)) if number else None
+    found = await intake.redis.get(f"{intake.prefix}receipt:{number}") if owner else None
+    if owner is None or _text(owner) != openid or found is None:
         return NOT_FOUND
-    state = await intake.redis.hget(projection_key(intake.settings.topic_prefix, receipt_no), "state")
-    return f"回执号 {receipt_no}：{STATE_TEXT.get(_text(state) if state else 'received', '办理中')}"
+    record = json.loads(found)
+    raw = await intake.redis.hget(projection_key(intake.settings.topic_prefix, record["case_id"]), "json")
+    case = Case.model_validate_json(raw) if raw else None
+    shown = "-".join((number[:5], number[5:]))
+    return progress_text(shown, progress(case, date.fromisoformat(record["received_on"])))
 
 
 async def _submit(request: Request, channel: str, body: Application | TipOff, follower: str | None,
@@ -153,8 +168,10 @@ async def _submit(request: Request, channel: str, body: Application | TipOff, fo
         raise HTTPException(401, "open this page from the official account's link (it expires after a day)")
     response = await intake.receive(channel, body, key)
     receipt = json.loads(response.body)
-    receipt_no = case_id_for_request(receipt["request_id"])
-    await intake.redis.set(owner_key(intake.settings.topic_prefix, receipt_no), openid, ex=OWNER_TTL_S)
+    prefix, receipt_no = intake.settings.topic_prefix, receipt["receipt_no"]
+    await intake.redis.set(owner_key(prefix, receipt_no), openid, ex=OWNER_TTL_S)
+    await intake.redis.set(follower_key(prefix, case_id_for_request(receipt["request_id"])),
+                           json.dumps({"openid": openid, "receipt_no": receipt_no}), ex=OWNER_TTL_S)
     # no `match`: the answer never tells whether the person is known to us
     return JSONResponse({"request_id": receipt["request_id"], "receipt_no": receipt_no, "status": receipt["status"]},
                         status_code=response.status_code)

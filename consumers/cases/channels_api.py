@@ -50,7 +50,7 @@ def report_view(case: Case) -> ReportView:
 @router.post("/cases/{case_id}/answer", response_model=Case)
 async def answer(body: AnswerRequest, case: Annotated[Case, Depends(readable)], user: Me, store: Store,
                  clock: Clock) -> Case:
-    require(can_act(user, case), "answer")
+    require(can_act(user, case), user, case, "答复")
     return await append(store, case.case_id, lambda current: lifecycle.answer(
         current, reply=body.reply, actor=user.user, at=clock()))
 

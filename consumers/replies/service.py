@@ -11,6 +11,7 @@ one; a crash re-sends from the last commit and the platform dedups on `callback_
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from consumers.replies.hotline import UNTIL_ANSWERED, HotlinePlatform, until_ans
 from consumers.replies.status import follower_update, hotline_callback
 from consumers.replies.wechat import TemplateSender
 from producers.hotline12345 import ticket_key
-from producers.wechat import owner_key
+from producers.wechat import follower_key
 from schemas.cases import AnyCaseEvent, CaseEventRecord
 from schemas.settings import Settings
 
@@ -46,9 +47,10 @@ class Replies:
         ticket_no = await self.redis.get(ticket_key(prefix, event.case_id))
         if ticket_no and self.platform and (callback := hotline_callback(event, _text(ticket_no))):
             await until_answered(self.platform, callback, self.retry, self.sleep)
-        openid = await self.redis.get(owner_key(prefix, event.case_id))
-        if openid and self.sender and (update := follower_update(event)):
-            await self.tell(_text(openid), update)
+        follower = await self.redis.get(follower_key(prefix, event.case_id))
+        if follower and self.sender and (update := follower_update(event)):
+            bound = json.loads(follower)
+            await self.tell(bound["openid"], update.model_copy(update={"receipt_no": bound["receipt_no"]}))
 
     async def tell(self, openid: str, update) -> None:
         for attempt in range(1, TEMPLATE_RETRY.attempts + 1):

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from consumers.replies.service import serve as serve_replies
 from consumers.replies.wechat import WeChatSender
 from producers.wechat import signature
+from schemas.cases import case_id_for_request
 from schemas.settings import Settings
 from test_cases import api, case_at_version, case_settings, login, tracker, wait_for  # noqa: F401
 from test_hotline12345 import intake_server
@@ -80,21 +81,23 @@ async def test_a_follower_sees_their_own_receipt_and_hears_of_its_changes(case_s
                                         headers={"X-WeChat-Follower": follower})
             assert applied.status_code == 202, applied.text
             receipt_no = applied.json()["receipt_no"]
-            assert "match" not in applied.json()
-            await wait_for(lambda: case_at_version(store, receipt_no, 1), "the application's case")
+            assert "match" not in applied.json() and re.fullmatch(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", receipt_no)
+            case_id = case_id_for_request(applied.json()["request_id"])
+            await wait_for(lambda: case_at_version(store, case_id, 1), "the application's case")
 
             mine = await say(client, ALICE, f"查询 {receipt_no}")
-            assert mine["Content"] == f"回执号 {receipt_no}：已登记，待受理"
+            assert mine["Content"].startswith(f"回执号 {receipt_no}：已受理，等待社工接案。下一步：")
+            assert (await say(client, ALICE, f"查询：{receipt_no.lower().replace('-', '')}"))["Content"] == mine["Content"]
             theirs = await say(client, BOB, f"查询 {receipt_no}")
-            nobodys = await say(client, BOB, "查询 CR000000000000000000")
+            nobodys = await say(client, BOB, "查询 ABCDE-FGHJK")
             assert theirs["Content"] == nobodys["Content"] and receipt_no not in theirs["Content"]
 
             async with api(settings, store) as cases:
-                moved = await cases.post(f"/api/cases/{receipt_no}/transition", json={"to": "assigned"},
+                moved = await cases.post(f"/api/cases/{case_id}/transition", json={"to": "assigned"},
                                          headers=await login(cases, "caseworker1"))
                 assert moved.status_code == 200
             await wait_for(lambda: _at_least(wechat.messages, 1), "the template message")
-            assert (await say(client, ALICE, f"查询：{receipt_no}"))["Content"].endswith("已受理，待走访")
+            assert "社工已接案" in (await say(client, ALICE, f"查询 {receipt_no}"))["Content"]
             stop.set()
             await replies
         await redis.aclose()

@@ -65,8 +65,8 @@ def test_xml_in_and_out() -> None:
 
 
 @pytest.mark.parametrize(("text", "receipt"), [
-    ("查询 CR0123456789abcdef01", "CR0123456789abcdef01"), ("查询：CR0123456789abcdef01", "CR0123456789abcdef01"),
-    (" 查询CR0123456789abcdef01 ", "CR0123456789abcdef01"), ("查询 CR01", None), ("你好", None),
+    ("查询 K7QM5-8XPA3", "K7QM5-8XPA3"), ("查询：k7qm5 8xpa3", "k7qm5 8xpa3"), (" 查询K7QM58XPA3 ", "K7QM58XPA3"),
+    ("查询 K7", None), ("你好", None),
 ])
 def test_the_query_command(text, receipt) -> None:
     match = QUERY.match(text)
