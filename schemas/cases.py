@@ -28,6 +28,7 @@ class CaseState(StrEnum):
 
 Verdict = Literal["confirmed", "dismissed"]
 Resolution = Literal["assistance_granted", "benefit_stopped", "no_action"]
+AssistanceCategory = Literal["低保", "特困", "低保边缘", "支出型困难", "防返贫监测"]  # the roster's 救助类别
 CaseCategory = Literal["risk", "audit", "channel"]
 IDENTIFY_PERSON = "identify_person"  # the kind of a channel case whose person nobody could match
 
@@ -88,10 +89,23 @@ class CaseAssigned(CaseEvent):
     assignee: str = Field(min_length=1, max_length=64)
 
 
+class Grant(CaseModel):
+    """What a caseworker granted (resolution assistance_granted): the roster columns a decision sets.
+
+    Household figures are the caseworker's own assessment; left out, the export takes them from the
+    person's latest roster row."""
+
+    category: AssistanceCategory
+    monthly_benefit_fen: int = Field(default=0, ge=0)
+    household_size: int | None = Field(default=None, ge=1, le=100)
+    household_income_fen: int | None = Field(default=None, ge=0)
+
+
 class CaseTransitioned(CaseEvent):
     type: Literal["transitioned"] = "transitioned"
     to_state: CaseState
     resolution: Resolution | None = None
+    grant: Grant | None = None  # with resolution assistance_granted only
     note: str = Field(default="", max_length=2000)
 
 
@@ -107,6 +121,14 @@ class IdentityRevealed(CaseEvent):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class DecisionExported(CaseEvent):
+    """The case's decision went out in a `safetynet decisions` file (who: actor, when: at); no IDs here."""
+
+    type: Literal["decision_exported"] = "decision_exported"
+    export_id: str = Field(min_length=1, max_length=64)
+    rows: int = Field(ge=0)  # rows in that export, all cases together
+
+
 class CaseEscalated(CaseEvent):
     type: Literal["escalated"] = "escalated"
     sla_due: AwareDatetime
@@ -114,7 +136,8 @@ class CaseEscalated(CaseEvent):
 
 
 AnyCaseEvent = Annotated[
-    CaseOpened | EvidenceUpdated | CaseAssigned | CaseTransitioned | SurveyRecorded | IdentityRevealed | CaseEscalated,
+    CaseOpened | EvidenceUpdated | CaseAssigned | CaseTransitioned | SurveyRecorded | IdentityRevealed | CaseEscalated
+    | DecisionExported,
     Field(discriminator="type"),
 ]
 
@@ -156,4 +179,7 @@ class Case(CaseModel):
     survey: SurveyRecorded | None = None
     verdict: Verdict | None = None
     resolution: Resolution | None = None
+    grant: Grant | None = None
+    resolved_at: AwareDatetime | None = None  # when the resolution was decided: the decision's date
+    exports: int = 0  # decisions files this case's outcome went out in
     history: list[HistoryEntry] = []

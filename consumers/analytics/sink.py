@@ -41,9 +41,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "notifications": ("notification_id", "group_name", "person_key", "township_code", "severity", "escalated",
                       "rules", "alert_ids", "created_at", "delivered_at", "outcome"),
 }
-MAIN_FIGURE = {"roster": "monthly_benefit_fen", "medical": "out_of_pocket_fen", "disaster": "loss_fen"}
+MAIN_FIGURE = {"roster": "monthly_benefit_fen", "medical": "out_of_pocket_fen", "disaster": "loss_fen",
+               "vehicle": "purchase_price_fen", "business": "registered_capital_fen"}
 ATTRIBUTES = ("category", "status", "relation", "visit_type", "action", "grade", "disability_grade", "stage",
-              "school_year", "hazard", "is_reversal", "basis_disability", "household_size")
+              "school_year", "hazard", "is_reversal", "basis_disability", "household_size",
+              # version 2 feeds: categorical fields only (plates, unit numbers and credit codes never)
+              "monitor_type", "risk_type", "destination_code", "vehicle_type", "use", "entity_type")
 # ClickHouse parses the JSON itself (C++), which is what lets the sink keep up with a replay. The batch goes
 # column-oriented (JSONColumns): one orjson.dumps per table and batch, no per-row dict or per-row JSON.
 INSERT_SETTINGS = {"date_time_input_format": "best_effort", "input_format_skip_unknown_fields": 0}

@@ -6,6 +6,7 @@ GET  /api/cases/{id}             -> one case with its evidence and history
 POST /api/cases/{id}/transition  -> next state (assigned / visiting / verified / resolved / closed)
 POST /api/cases/{id}/survey      -> a field survey (while visiting)
 POST /api/cases/{id}/reveal      -> name and ID number from the vault, logged as IdentityRevealed
+POST /api/decisions              -> admins: closed cases' outcomes as roster rows, each logged as DecisionExported
 """
 from __future__ import annotations
 
@@ -18,14 +19,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from consumers.cases import lifecycle
+from consumers.cases import lifecycle, metrics
 from consumers.cases.auth import (
-    InvalidToken, User, UserRecord, authenticate, can_act, can_read, can_reveal, issue_token, load_users, read_token,
+    InvalidToken, User, UserRecord, authenticate, can_act, can_export_decisions, can_read, can_reveal, issue_token,
+    load_users, read_token,
 )
+from consumers.cases.decisions import DecisionsExport, DecisionsRequest, export_decisions
 from consumers.cases.lifecycle import InvalidTransition
 from consumers.cases.service import open_store, run, utcnow
 from consumers.cases.store import CaseBusy, CaseNotFound, CaseStore, IdentityUnknown, VaultError, VaultIndex
-from schemas.cases import Case, CaseState, Resolution
+from schemas.cases import Case, CaseState, Grant, Resolution
 from schemas.channels import FieldSurvey
 from schemas.settings import Settings
 
@@ -50,6 +53,7 @@ class TransitionRequest(Body):
     to: CaseState
     assignee: str | None = Field(default=None, max_length=64)
     resolution: Resolution | None = None
+    grant: Grant | None = None  # with resolution assistance_granted: 救助类别, monthly amount, household figures
     note: str = Field(default="", max_length=2000)
 
 
@@ -158,9 +162,11 @@ async def get_case(case: Annotated[Case, Depends(readable)]) -> Case:
 async def transition(body: TransitionRequest, case: Annotated[Case, Depends(readable)], user: Me, store: Store,
                      clock: Clock) -> Case:
     require(can_act(user, case), "change")
-    return await append(store, case.case_id, lambda current: lifecycle.transition(
+    changed = await append(store, case.case_id, lambda current: lifecycle.transition(
         current, body.to, actor=user.user, at=clock(), assignee=body.assignee, resolution=body.resolution,
-        note=body.note))
+        grant=body.grant, note=body.note))
+    metrics.count_resolution(changed, changed.resolution if body.to is CaseState.resolved else None)
+    return changed
 
 
 @router.post("/cases/{case_id}/survey", response_model=Case)
@@ -169,9 +175,11 @@ async def survey(body: FieldSurvey, case: Annotated[Case, Depends(readable)], us
     require(can_act(user, case), "survey")
     if body.case_id != case.case_id:
         raise HTTPException(422, f"survey is for case {body.case_id}, posted to {case.case_id}")
-    return await append(store, case.case_id, lambda current: lifecycle.record_survey(
+    changed = await append(store, case.case_id, lambda current: lifecycle.record_survey(
         current, visit_date=body.visit_date, findings=body.findings, verdict=body.verdict, actor=user.user,
         at=clock()))
+    metrics.count_verdict(changed, body.verdict)
+    return changed
 
 
 @router.post("/cases/{case_id}/reveal", response_model=RevealedIdentity)
@@ -187,6 +195,22 @@ async def reveal(body: RevealRequest, case: Annotated[Case, Depends(readable)], 
                                                                         at=clock()))
     return RevealedIdentity(case_id=case.case_id, name=record.name, id_number=record.id_number or None,
                             phone=record.phone)
+
+
+@router.post("/decisions", response_model=DecisionsExport)
+async def decisions(body: DecisionsRequest, user: Me, store: Store, clock: Clock, request: Request) -> DecisionsExport:
+    """The outcome of closed cases as roster rows (real ID numbers): administrators only, every case audited."""
+    if not can_export_decisions(user):
+        raise HTTPException(403, "only an administrator may export decisions")
+    try:
+        export = await export_decisions(request.app.state.settings, store, request.app.state.vault, since=body.since,
+                                        actor=user.user, at=clock())
+    except InvalidTransition as exc:
+        raise HTTPException(409, str(exc)) from None
+    except CaseBusy as exc:
+        raise HTTPException(503, f"case {exc} is being changed by someone else; try again") from None
+    metrics.EXPORTED.inc(len(export.rows))
+    return export
 
 
 async def open_first(vault: VaultIndex, keys: list[str], case_id: str):

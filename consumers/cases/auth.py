@@ -7,7 +7,8 @@
 | auditor    | -                   | every case, read-only     | nothing                   |
 | admin      | -                   | every case                | act: all; reveal: none    |
 
-Revealing an identity is reserved for the group that owns the case (spec section 4).
+Revealing an identity is reserved for the group that owns the case (spec section 4). Exporting
+decisions (real ID numbers of every decided case, spec section 5) is reserved for administrators.
 """
 from __future__ import annotations
 
@@ -121,6 +122,10 @@ def can_act(user: User, case: Case) -> bool:
 
 def can_reveal(user: User, case: Case) -> bool:
     return owns(user, case)
+
+
+def can_export_decisions(user: User) -> bool:
+    return user.role == "admin"
 
 
 class InvalidToken(Exception):

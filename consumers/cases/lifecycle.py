@@ -19,7 +19,9 @@ from schemas.cases import (
     CaseOpened,
     CaseState,
     CaseTransitioned,
+    DecisionExported,
     EvidenceUpdated,
+    Grant,
     HistoryEntry,
     IdentityRevealed,
     Resolution,
@@ -27,6 +29,7 @@ from schemas.cases import (
     Verdict,
 )
 
+DECIDED = frozenset({"assistance_granted", "benefit_stopped"})  # outcomes the civil-affairs system imports
 NEXT: dict[CaseState, frozenset[CaseState]] = {
     CaseState.open: frozenset({CaseState.assigned}),
     CaseState.assigned: frozenset({CaseState.visiting}),
@@ -41,8 +44,10 @@ NEXT: dict[CaseState, frozenset[CaseState]] = {
 
 
 def transition(case: Case, to: CaseState, *, actor: str, at: datetime, assignee: str | None = None,
-               resolution: Resolution | None = None, note: str = "") -> CaseAssigned | CaseTransitioned:
-    """The event that moves `case` to `to`; assigning names an assignee (the actor by default)."""
+               resolution: Resolution | None = None, grant: Grant | None = None,
+               note: str = "") -> CaseAssigned | CaseTransitioned:
+    """The event that moves `case` to `to`; assigning names an assignee (the actor by default).
+    Resolving says what was done; granting assistance says which (救助类别, amount)."""
     if to not in NEXT[case.state]:
         raise InvalidTransition(f"{case.case_id}: {case.state} -> {to} is not allowed")
     if to is CaseState.assigned:
@@ -51,16 +56,22 @@ def transition(case: Case, to: CaseState, *, actor: str, at: datetime, assignee:
     if to is CaseState.verified and case.verdict is None:
         raise InvalidTransition(f"{case.case_id}: record a field survey before verifying")
     if to is CaseState.resolved:
-        _check_resolution(case, resolution)
+        _check_resolution(case, resolution, grant)
+    elif grant is not None:
+        raise InvalidTransition(f"{case.case_id}: a grant goes with resolving, not with {to}")
     return CaseTransitioned(case_id=case.case_id, version=case.version + 1, actor=actor, at=at, to_state=to,
-                            resolution=resolution if to is CaseState.resolved else None, note=note)
+                            resolution=resolution if to is CaseState.resolved else None, grant=grant, note=note)
 
 
-def _check_resolution(case: Case, resolution: Resolution | None) -> None:
+def _check_resolution(case: Case, resolution: Resolution | None, grant: Grant | None) -> None:
     if resolution is None:
         raise InvalidTransition(f"{case.case_id}: resolving needs a resolution")
     if case.verdict == "dismissed" and resolution != "no_action":
         raise InvalidTransition(f"{case.case_id}: a dismissed case can only be resolved with no_action")
+    if resolution == "assistance_granted" and grant is None:
+        raise InvalidTransition(f"{case.case_id}: granting assistance needs its 救助类别 (grant.category)")
+    if resolution != "assistance_granted" and grant is not None:
+        raise InvalidTransition(f"{case.case_id}: a grant goes with assistance_granted, not {resolution}")
 
 
 def record_survey(case: Case, *, visit_date: date, findings: str, verdict: Verdict, actor: str,
@@ -74,6 +85,14 @@ def record_survey(case: Case, *, visit_date: date, findings: str, verdict: Verdi
 
 def reveal(case: Case, *, reason: str, actor: str, at: datetime) -> IdentityRevealed:
     return IdentityRevealed(case_id=case.case_id, version=case.version + 1, actor=actor, at=at, reason=reason)
+
+
+def export_decision(case: Case, *, export_id: str, rows: int, actor: str, at: datetime) -> DecisionExported:
+    """Only a decided case's outcome leaves in a decisions file: closed, and resolved with an outcome."""
+    if case.state is not CaseState.closed or case.resolution not in DECIDED:
+        raise InvalidTransition(f"{case.case_id}: only closed cases that granted or stopped a benefit are exported")
+    return DecisionExported(case_id=case.case_id, version=case.version + 1, actor=actor, at=at,
+                            export_id=export_id, rows=rows)
 
 
 def update_evidence(case: Case, evidence: list[Evidence], *, severity: str | None, withdrawn: bool, actor: str,
@@ -112,9 +131,13 @@ def _changes(case: Case, event: AnyCaseEvent) -> dict:
     match event:
         case CaseAssigned():
             return {"state": CaseState.assigned, "assignee": event.assignee, "_note": event.assignee}
+        case CaseTransitioned() if event.resolution:
+            return {"state": event.to_state, "resolution": event.resolution, "grant": event.grant,
+                    "resolved_at": event.at, "_note": event.note or str(event.to_state)}
         case CaseTransitioned():
-            return {"state": event.to_state, "resolution": event.resolution or case.resolution,
-                    "_note": event.note or str(event.to_state)}
+            return {"state": event.to_state, "_note": event.note or str(event.to_state)}
+        case DecisionExported():
+            return {"exports": case.exports + 1, "_note": f"export {event.export_id} ({event.rows} rows)"}
         case SurveyRecorded():
             return {"survey": event, "verdict": event.verdict, "_note": event.verdict}
         case IdentityRevealed():

@@ -31,8 +31,8 @@ class CasesClient:
         return Case.model_validate(_ok(await self.http.get(f"/api/cases/{case_id}", headers=_bearer(token))))
 
     async def transition(self, token: str, case_id: str, to: str, *, resolution: str | None = None,
-                         note: str = "") -> Case:
-        body = {"to": to, "resolution": resolution, "note": note}
+                         grant: dict | None = None, note: str = "") -> Case:
+        body = {"to": to, "resolution": resolution, "grant": grant, "note": note}
         return Case.model_validate(_ok(await self.http.post(f"/api/cases/{case_id}/transition", json=body,
                                                             headers=_bearer(token))))
 

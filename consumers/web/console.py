@@ -6,7 +6,8 @@ tracker decides (403 another township, 409 a wrong step) and the page shows its 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, get_args
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
@@ -17,10 +18,12 @@ from consumers.web.labels import KINDS, RESOLUTIONS, STATES, VERDICTS, sla_view
 from consumers.web.photos import PhotoRejected, check_photos
 from consumers.web.security import check_csrf, clear_session, session_user, set_session
 from consumers.web.views import error_page, render
+from schemas.cases import AssistanceCategory
 
 router = APIRouter()
 NEXT_STEP = {"open": ("assigned", "接案（由我办理）"), "assigned": ("visiting", "开始入户走访"),
              "verified": ("resolved", "提交处理结果"), "resolved": ("closed", "结案")}
+CATEGORIES = get_args(AssistanceCategory)  # 救助类别 of a grant
 
 
 class LoginRequired(Exception):
@@ -96,7 +99,7 @@ async def case_page(request: Request, me: tuple[User, str], case_id: str, *, sta
     row = case.model_dump(mode="json")
     return render(request, "case.html", status=status, case=case, sla=sla_view(row, request.app.state.clock()),
                   next_step=NEXT_STEP.get(str(case.state)), photos=request.app.state.photos.names(case.case_id),
-                  verdicts=VERDICTS, resolutions=RESOLUTIONS, today=request.app.state.clock().date().isoformat(),
+                  verdicts=VERDICTS, resolutions=RESOLUTIONS, categories=CATEGORIES, today=request.app.state.clock().date().isoformat(),
                   **({"error": None, "identity": None, "done": request.query_params.get("done", "")[:20]} | extra))
 
 
@@ -112,11 +115,24 @@ async def transition(request: Request, case_id: str, me: Session):
     note = str(posted.get("note") or "")[:500]
     if to not in STATES or (resolution and resolution not in RESOLUTIONS):
         return await case_page(request, me, case_id, status=422, error="请选择要进行的操作")
+    grant = granted(posted) if resolution == "assistance_granted" else None
+    if resolution == "assistance_granted" and grant is None:
+        return await case_page(request, me, case_id, status=422, error="给予救助请选择救助类别，金额填写数字")
     try:
-        await request.app.state.cases.transition(me[1], case_id, to, resolution=resolution, note=note)
+        await request.app.state.cases.transition(me[1], case_id, to, resolution=resolution, grant=grant, note=note)
     except BackendError as exc:
         return await _refused(request, me, case_id, exc)
     return RedirectResponse(f"/console/cases/{case_id}?done={to}", status_code=303)
+
+
+def granted(posted) -> dict | None:
+    """The grant of an assistance_granted resolution: 救助类别 and the monthly amount in yuan (optional)."""
+    category, amount = str(posted.get("category") or ""), str(posted.get("monthly_benefit") or "").strip() or "0"
+    try:
+        fen = round(Decimal(amount) * 100)
+    except InvalidOperation:
+        return None
+    return {"category": category, "monthly_benefit_fen": fen} if category in CATEGORIES and fen >= 0 else None
 
 
 @router.post("/console/cases/{case_id}/survey", dependencies=[Depends(check_csrf)])

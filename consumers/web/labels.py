@@ -52,7 +52,8 @@ SEVERITIES = {"low": "低", "medium": "中", "high": "高", "critical": "紧急"
 VERDICTS = {"confirmed": "情况属实", "dismissed": "情况不属实"}
 RESOLUTIONS = {"assistance_granted": "给予救助", "benefit_stopped": "停发待遇", "no_action": "无需处理"}
 HISTORY = {"opened": "建案", "assigned": "接案", "transitioned": "状态变更", "survey_recorded": "走访记录",
-           "identity_revealed": "查看身份（留痕）", "evidence_updated": "证据更新", "escalated": "超期升级"}
+           "identity_revealed": "查看身份（留痕）", "evidence_updated": "证据更新", "escalated": "超期升级",
+           "decision_exported": "结果导出民政（留痕）"}
 CATEGORIES = ("低保", "特困", "临时救助")
 
 # Demo names for the seed county's townships; production loads the official division table.

@@ -171,7 +171,8 @@ def close_case(cases_url: str, case_id: str) -> None:
                  ("survey", {"case_id": case_id, "visit_date": "2026-03-03", "findings": "取暖设备损坏",
                              "verdict": "confirmed"}),
                  ("transition", {"to": "verified"}),
-                 ("transition", {"to": "resolved", "resolution": "assistance_granted"}),
+                 ("transition", {"to": "resolved", "resolution": "assistance_granted",
+                                 "grant": {"category": "低保"}}),
                  ("transition", {"to": "closed"})]
         for action, body in steps:
             response = client.post(f"{url}/{action}", json=body, headers=me)

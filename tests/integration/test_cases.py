@@ -171,12 +171,18 @@ async def test_a_case_is_worked_to_closure_and_a_wrong_step_is_409(case_settings
             assert (await client.post(f"{url}/transition", json={"to": to}, headers=me)).status_code == 200
         survey = {"case_id": case_id, "visit_date": "2026-03-05", "findings": "bills seen", "verdict": "confirmed"}
         assert (await client.post(f"{url}/survey", json=survey, headers=me)).status_code == 200
-        for body in ({"to": "verified"}, {"to": "resolved", "resolution": "assistance_granted"}, {"to": "closed"}):
+        ungranted = await client.post(f"{url}/transition", json={"to": "verified"}, headers=me)
+        assert ungranted.status_code == 200, ungranted.text
+        no_category = {"to": "resolved", "resolution": "assistance_granted"}
+        assert (await client.post(f"{url}/transition", json=no_category, headers=me)).status_code == 409
+        grant = {"category": "低保", "monthly_benefit_fen": 80000}
+        for body in ({**no_category, "grant": grant}, {"to": "closed"}):
             response = await client.post(f"{url}/transition", json=body, headers=me)
             assert response.status_code == 200, response.text
         final = response.json()
         assert (final["state"], final["resolution"], final["verdict"], final["version"]) == (
             "closed", "assistance_granted", "confirmed", 7)
+        assert final["grant"]["category"] == "低保" and final["resolved_at"]
 
 
 async def test_case_gauges_follow_the_projection(case_settings: Settings) -> None:

@@ -39,12 +39,18 @@ def free_port() -> int:
 def produce_metrics() -> None:
     """Touch every metric the services export, the way the services do."""
     from consumers.analytics import metrics as sink
+    from consumers.cases import metrics as cases
     from consumers.notifier import metrics as notifier
     from streams import metrics as streams
 
     for feed in ("medical", "roster"):
         streams.observe(feed, time.perf_counter(), __import__("datetime").date.today())
     streams.ALERTS.labels("medical_burden", "high", "340403001").inc()
+    streams.ALERTS.labels("vehicle_owner", "high", "340403001").inc()  # a version-2 audit rule
+    cases.VERDICTS.labels("vehicle_owner", "confirmed").inc()
+    cases.VERDICTS.labels("vehicle_owner", "dismissed").inc()
+    cases.RESOLUTIONS.labels("vehicle_owner", "benefit_stopped").inc()
+    cases.EXPORTED.inc(3)
     streams.WITHDRAWN.labels("medical_burden").inc()
     streams.DEAD_LETTERS.labels("judge", "invalid").inc()
     for channel, outcome in (("inbox", "delivered"), ("webhook", "delivered"), ("webhook", "dead_letter")):
