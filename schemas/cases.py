@@ -73,15 +73,28 @@ class CaseOpened(CaseEvent):
     summary: str = ""
     evidence: list[Evidence] = []
     sla_due: AwareDatetime
+    event_time: date | None = None  # alerts: the date of the record that fired
+    filed_by: str | None = None  # a 12345 ticket filed by a logged-in operator: they always see it
 
 
 class EvidenceUpdated(CaseEvent):
-    """The alert behind the case was raised again (new figures) or withdrawn by late data."""
+    """An alert of the case was raised again (new figures) or withdrawn by late data."""
 
     type: Literal["evidence_updated"] = "evidence_updated"
     evidence: list[Evidence]
     severity: str | None = None
     withdrawn: bool = False
+    alert_id: str | None = None  # which of the case's alerts; None (older logs): the one that opened it
+
+
+class AlertJoined(CaseEvent):
+    """Another alert of the same rule about the same subject while the case is open: it joins, never a second case."""
+
+    type: Literal["alert_joined"] = "alert_joined"
+    alert_id: str
+    evidence: list[Evidence]
+    severity: str | None = None
+    event_time: date | None = None
 
 
 class CaseAssigned(CaseEvent):
@@ -136,8 +149,8 @@ class CaseEscalated(CaseEvent):
 
 
 AnyCaseEvent = Annotated[
-    CaseOpened | EvidenceUpdated | CaseAssigned | CaseTransitioned | SurveyRecorded | IdentityRevealed | CaseEscalated
-    | DecisionExported,
+    CaseOpened | EvidenceUpdated | AlertJoined | CaseAssigned | CaseTransitioned | SurveyRecorded | IdentityRevealed
+    | CaseEscalated | DecisionExported,
     Field(discriminator="type"),
 ]
 
@@ -183,3 +196,23 @@ class Case(CaseModel):
     resolved_at: AwareDatetime | None = None  # when the resolution was decided: the decision's date
     exports: int = 0  # decisions files this case's outcome went out in
     history: list[HistoryEntry] = []
+    channel: str | None = None  # channel cases: hotline / application / tip_off / warning_report
+    event_time: date | None = None
+    filed_by: str | None = None
+    alert_ids: list[str] = []  # alerts standing behind the case (the first opened it, later ones joined)
+    withdrawn_alerts: list[str] = []
+
+    @property
+    def closed_as_withdrawn(self) -> bool:
+        """Closed because every alert behind it was withdrawn before anyone found it true (预警撤回)."""
+        return self.state is CaseState.closed and self.withdrawn and self.verdict is None
+
+
+HOUSEHOLD_RULES = frozenset({"expenditure_hardship", "property_holder"})
+
+
+def subject_key(kind: str, person_key: str | None, household_id: str | None) -> str | None:
+    """Who a rule's case is about: the household for household rules, else the person."""
+    if kind in HOUSEHOLD_RULES and household_id:
+        return f"household:{household_id}"
+    return f"person:{person_key}" if person_key else None

@@ -105,7 +105,14 @@ def case_values(data: dict) -> Values:
             ("alert" if from_alert else e["kind"]) if opened else "",
             e["source_id"] if from_alert else "", e["kind"] if from_alert else "",
             e.get("person_key") or "", e.get("township_code") or "",
-            e["actor"], e["at"], e.get("verdict") or "", e.get("resolution") or "", round(benefit * 100))
+            e["actor"], e["at"], e.get("verdict") or "", resolution_of(e), round(benefit * 100))
+
+
+def resolution_of(e: dict) -> str:
+    """What was done; a case closed because its alerts were withdrawn is `withdrawn` (counted apart)."""
+    if e.get("resolution"):
+        return e["resolution"]
+    return "withdrawn" if e["type"] == "transitioned" and e.get("note") == "预警撤回" else ""
 
 
 def notification_values(n: dict) -> Values:

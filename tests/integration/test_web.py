@@ -93,6 +93,7 @@ def test_bodies_over_the_limits_are_413_and_photos_must_be_small_jpeg_or_png(ser
         token, idem = form_token(anonymous, "/warning")
         big = anonymous.post("/warning", data={**WARNING, "situation": "很" * 30_000, "csrf_token": token})
         assert big.status_code == 413 and "提交内容过大" in big.text
+        assert "网格员王五" in big.text and 'value="340403001" selected' in big.text  # what was typed is kept
     with logged_in(services, "caseworker1") as worker:
         token, _ = form_token(worker, f"/console/cases/{case_id}")
         fields = {"csrf_token": token, "visit_date": "2026-03-03", "findings": "见到医疗票据", "verdict": "confirmed"}
