@@ -55,8 +55,6 @@ def event_report(expected: list[dict], got: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.xfail(strict=False, reason="the pipeline has not caught up with contract version 2 yet (five new "
-                   "adapters and six rules on wt/feeds, the crossing on wt/core); the coordinator removes this mark")
 @pytest.mark.timeout(1800)  # ~26,000 rows: 2-4 minutes on a 2-core machine
 def test_replay_of_a_contract_city_agrees_with_the_oracle(city, stack, tmp_path):
     out = tmp_path / "alerts.jsonl"
