@@ -23,7 +23,9 @@ config_option = click.option(
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @config_option
 @click.option("--quiet", is_flag=True, help="No progress line.")
-def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool) -> None:
+@click.option("--workers", type=click.IntRange(min=0),
+              help="Parse processes for large files (default: one per core, at most 4; 0: parse in this process).")
+def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool, workers: int | None) -> None:
     """Validate department FILES of FEED and publish them; bad rows go to the dead-letter report.
 
     Exit status is non-zero only when nothing at all could be read.
@@ -32,7 +34,7 @@ def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool)
 
     settings = load_settings(config)
     started = time.monotonic()
-    summary = asyncio.run(ingest_files(settings, feed, files, progress=None if quiet else _progress))
+    summary = asyncio.run(ingest_files(settings, feed, files, progress=None if quiet else _progress, workers=workers))
     if not quiet:
         click.echo("", err=True)
     click.echo(summary_table(summary, time.monotonic() - started))

@@ -27,7 +27,7 @@ from producers.blocks import Block, LongRow, read_blocks
 from producers.identity import Pseudonymizer
 from producers.reader import FileReport, Layout, RowParser, _refuse, open_layout
 from producers.vault import IdentityRecord, seal
-from producers.wire import envelope_json, partition_of
+from producers.wire import envelope_json, partitions_of
 from schemas.envelope import Envelope
 
 IN_FLIGHT_PER_WORKER = 2  # blocks queued per worker: enough to keep it busy, little memory
@@ -60,36 +60,37 @@ class Encoder:
         self.job, self.keys = job, Pseudonymizer(job.pseudonym_secret)
         self.parsers: dict[tuple, RowParser] = {}  # one per file layout
         self.sealed: set[str] = set()  # person_keys this process already sealed
-        self.partitions: dict[bytes, int] = {}
-        self.result = BlockResult()
+        self.partitions: dict[bytes, int] = {}  # person_key -> feed partition
+        self.vault_partitions: dict[bytes, int] = {}
+        self.sealing: list[tuple[bytes, bytes]] = []  # (person_key, sealed record) of the block being encoded
 
     def encode(self, layout: Layout, block: Block | LongRow) -> BlockResult:
         known = (layout.feed, layout.file, layout.fields, tuple(layout.header_of.items()), layout.field_limit)
         parser = self.parsers.get(known)
         if parser is None:
             parser = self.parsers[known] = RowParser(layout, self.keys, self.job.ingested_at, self._identity)
-        report, result = FileReport(layout.file), BlockResult()
-        self.result, events, dead = result, result.events, result.dead
-        partitions, n = self.partitions, self.job.feed_partitions
+        report, self.sealing, pairs, dead = FileReport(layout.file), [], [], []
         for item in parser.parse(block, report):
             if type(item) is Envelope:
-                key = item.person_key.encode()
-                partition = partitions.get(key)
-                if partition is None:
-                    partition = partitions[key] = partition_of(key, n)
-                events.append((partition, key, envelope_json(item)))
+                pairs.append((item.person_key.encode(), envelope_json(item)))
             else:
                 dead.append(item.model_dump_json().encode())
-        result.rows, result.reasons = report.rows, report.reasons
-        return result
+        events = self._partitioned(pairs, self.partitions, self.job.feed_partitions)
+        identities = self._partitioned(self.sealing, self.vault_partitions, self.job.vault_partitions)
+        return BlockResult(report.rows, report.reasons, events, dead, identities)
+
+    @staticmethod
+    def _partitioned(pairs: list[tuple[bytes, bytes]], known: dict[bytes, int], count: int) -> list[tuple[int, bytes, bytes]]:
+        """(partition, key, value) for each pair; partitions of keys not seen before computed together."""
+        new = list({key for key, _ in pairs if key not in known})
+        known.update(zip(new, partitions_of(new, count)))
+        return [(known[key], key, value) for key, value in pairs]
 
     def _identity(self, person_key: str, id_number: str, name: str, phone: str | None) -> None:
-        if person_key in self.sealed:
-            return
-        self.sealed.add(person_key)
-        record = IdentityRecord(person_key=person_key, id_number=id_number, name=name, phone=phone)
-        key = person_key.encode()
-        self.result.identities.append((partition_of(key, self.job.vault_partitions), key, seal(record, self.job.vault_key)))
+        if person_key not in self.sealed:
+            self.sealed.add(person_key)
+            record = IdentityRecord(person_key=person_key, id_number=id_number, name=name, phone=phone)
+            self.sealing.append((person_key.encode(), seal(record, self.job.vault_key)))
 
 
 _encoder: Encoder | None = None  # the worker process's own

@@ -326,13 +326,14 @@ class RowParser:
         names, width = [fields[i] for i in idx], max(idx) + 1
         pick = itemgetter(*idx) if len(idx) > 1 else (lambda cells: (cells[idx[0]],))
         to_event, keys, strip = self.module.to_event, self.keys, str.strip
+        on_identity, identities, named = self.on_identity, self.module.IDENTITIES, self.named
         for line, cells in records(block.data.decode(block.encoding, errors="replace"), block.first_line):
             if type(cells) is not list:
                 report.rows += 1
                 yield _dead(report, feed, line, None, f"row cannot be read: {cells}", at)
                 continue
-            if not "".join(cells).strip():
-                continue
+            if not cells or not (cells[0].strip() or "".join(cells).strip()):
+                continue  # a blank line
             report.rows += 1
             if len(cells) < width:
                 cells = cells + [""] * (width - len(cells))
@@ -345,16 +346,13 @@ class RowParser:
             except ValidationError as exc:
                 yield _dead(report, feed, line, *_validation_reason(exc, header_of), at)
                 continue
-            if self.on_identity is not None:
-                self._identities(row)
+            if on_identity is not None:
+                for id_column, name_column in identities:
+                    if row.get(name_column) and row[id_column] not in named:
+                        named.add(row[id_column])  # its name goes to the vault once per file
+                        who = person(row, id_column, keys)
+                        on_identity(who.key, who.id_number, row[name_column], None)
             yield envelope
-
-    def _identities(self, row: dict[str, str]) -> None:
-        for id_column, name_column in self.module.IDENTITIES:
-            if row.get(name_column) and row[id_column] not in self.named:
-                self.named.add(row[id_column])
-                who = person(row, id_column, self.keys)
-                self.on_identity(who.key, who.id_number, row[name_column], None)
 
 
 def _validation_reason(exc: ValidationError, header_of: dict[str, str]) -> tuple[str | None, str]:

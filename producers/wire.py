@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
 import orjson
 
 from schemas.envelope import Envelope
@@ -40,3 +41,24 @@ def murmur2(data: bytes) -> int:
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition index Kafka's default partitioner picks for `key` among `partitions`."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def partitions_of(keys: list[bytes], partitions: int) -> list[int]:
+    """`partition_of` for many keys at once: keys of one length (person_keys are 64 hex) go through
+    numpy together, a few microseconds for a block's worth instead of ~10 per key in Python."""
+    if not keys:
+        return []
+    length = len(keys[0])
+    if length % 4 or length == 0 or any(len(k) != length for k in keys):
+        return [partition_of(k, partitions) for k in keys]
+    words = np.frombuffer(b"".join(keys), dtype="<u4").reshape(len(keys), length // 4)
+    m = np.uint32(0x5BD1E995)
+    h = np.full(len(keys), 0x9747B28C ^ length, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for column in words.T:
+            k = column * m
+            k = (k ^ (k >> np.uint32(24))) * m
+            h = (h * m) ^ k
+        h = (h ^ (h >> np.uint32(13))) * m
+        h = h ^ (h >> np.uint32(15))
+    return ((h & np.uint32(0x7FFFFFFF)) % np.uint32(partitions)).tolist()
