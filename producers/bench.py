@@ -71,17 +71,44 @@ async def drop_topics(settings: Settings) -> None:
         await admin.close()
 
 
-def cpu_seconds() -> float:
-    """CPU of this process and of its finished children (the parse workers)."""
+def cpu_seconds(broker_pid: int | None = None) -> tuple[float, float, float]:
+    """CPU seconds so far of this process, of its finished children (the parse workers), and of the broker."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    broker = 0.0
+    if broker_pid is not None:
+        try:
+            fields = Path(f"/proc/{broker_pid}/stat").read_text().rsplit(")", 1)[1].split()
+            broker = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime, broker
 
 
-def timed(stage, *args) -> tuple[int, float, float]:
-    """Rows, wall seconds, and CPU seconds (a shared machine skews the wall clock)."""
-    started, cpu = time.perf_counter(), cpu_seconds()
+def timed(stage, args: tuple, broker_pid: int | None) -> tuple[int, float, tuple[float, float, float]]:
+    """Rows, wall seconds, and CPU seconds of (this process, workers, broker): a shared machine skews the wall clock."""
+    started, before = time.perf_counter(), cpu_seconds(broker_pid)
     n = stage(*args)
-    return n, time.perf_counter() - started, cpu_seconds() - cpu
+    return n, time.perf_counter() - started, tuple(b - a for a, b in zip(before, cpu_seconds(broker_pid)))
+
+
+def capacity(rows: int, cpu: tuple[float, float, float], workers: int) -> float:
+    """Rows/s the same work would reach on idle cores: all CPU spread over the cores, but no faster
+    than the one process that cannot be split (this one, or a worker) allows."""
+    own, children, broker = cpu
+    cores = os.cpu_count() or 1
+    return rows / max((own + children + broker) / cores, own, children / max(1, workers), 1e-9)
+
+
+def broker_pid(settings: Settings | None) -> int | None:
+    """The local stack's broker (to count its CPU), when this data_dir started it."""
+    if settings is None:
+        return None
+    from infra import stack
+
+    try:
+        return stack.status(settings).pid("kafka")
+    except Exception:  # a remote broker, or none of ours: its CPU is not counted
+        return None
 
 
 def stages(path: Path, settings: Settings | None, workers: int | None) -> list[tuple[str, str, object, tuple]]:
@@ -99,23 +126,31 @@ def stages(path: Path, settings: Settings | None, workers: int | None) -> list[t
 
 def measure(rows: int = 200_000, settings: Settings | None = None, workers: int | None = None,
             echo=None) -> dict[str, float]:
-    """Each stage's rows/s (keys as in `stages`), rows per CPU-second, and `ingest_to_csv_ratio`:
-    the end-to-end rate over the csv.reader baseline of the same run. Without settings, no Kafka."""
+    """Each stage's rows/s (keys as in `stages`), rows per CPU-second (this process, workers and
+    broker), the capacity on idle cores, and `ingest_to_csv_ratio`: the end-to-end rate over the
+    csv.reader baseline of the same run. Without settings, no Kafka."""
     figures: dict[str, float] = {}
+    pid = broker_pid(settings)
     if settings is not None:
         settings = settings.model_copy(update={"topic_prefix": f"bench-{uuid.uuid4().hex[:8]}."})
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "medical.csv"
         write_medical(path, rows)
         if echo:
-            echo(f"medical feed, {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB GB18030, load {os.getloadavg()[0]:.1f}")
-            echo(f"{'stage':<30} {'rows':>9} {'wall s':>7} {'rows/s':>9} {'cpu s':>7} {'rows/cpu-s':>10}")
+            echo(f"medical feed, {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB GB18030, load {os.getloadavg()[0]:.1f}"
+                 f" on {os.cpu_count()} cores")
+            echo(f"{'stage':<30} {'wall s':>7} {'rows/s':>8} {'cpu s: self':>11} {'workers':>7} {'broker':>6}"
+                 f" {'rows/cpu-s':>10} {'idle-core capacity':>18}")
         try:
             for key, label, stage, args in stages(path, settings, workers):
-                n, seconds, cpu = timed(stage, *args)
-                figures[key], figures[key.replace("rows_per_s", "rows_per_cpu_s")] = round(n / seconds), round(n / cpu)
+                n, seconds, cpu = timed(stage, args, pid if "topic" in label else None)
+                workers_used = args[2] if len(args) > 2 else 1
+                figures[key] = round(n / seconds)
+                figures[key.replace("rows_per_s", "rows_per_cpu_s")] = round(n / max(sum(cpu), 1e-9))
+                figures[key.replace("rows_per_s", "capacity_rows_per_s")] = round(capacity(n, cpu, workers_used))
                 if echo:
-                    echo(f"{label:<30} {n:>9,} {seconds:>7.2f} {n / seconds:>9,.0f} {cpu:>7.2f} {n / cpu:>10,.0f}")
+                    echo(f"{label:<30} {seconds:>7.2f} {n / seconds:>8,.0f} {cpu[0]:>11.2f} {cpu[1]:>7.2f} {cpu[2]:>6.2f}"
+                         f" {n / max(sum(cpu), 1e-9):>10,.0f} {capacity(n, cpu, workers_used):>18,.0f}")
         finally:
             if settings is not None:
                 asyncio.run(drop_topics(settings))
