@@ -13,8 +13,11 @@ from datetime import date, timedelta
 from producers.identity import check_char
 from producers.reader import feed_module
 from schemas.envelope import FEEDS
+from schemas.townships import places
 
 COUNTIES = ("340403", "340404", "340405")
+# real codes of the city file (infra/townships/huainan.csv), so every generated township has a name
+TOWNSHIPS = {county: [t.code for t in places().townships(county)] for county in COUNTIES}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖董袁潘蒋蔡余杜叶程苏魏吕任沈姚卢姜崔钟谭陆汪范金廖贾夏韦付邹孟熊秦邱尹薛闫段侯史陶黎贺顾毛郝龚邵万钱严覃戴莫孔汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英玉萍红兰凤建辉鹏飞斌宇浩凯俊帆帅旭欣婷雪慧颖琳晶倩梅莉燕彤"
 PROVIDERS = ("淮南市第一人民医院", "淮南市中医院", "田家庵区社区卫生服务中心", "谢家集区卫生院", "八公山区医院", "东方医院")
@@ -70,7 +73,7 @@ class City:
         county = county or rnd.choice(COUNTIES)
         born = self.start - timedelta(days=rnd.randrange(age_from * 365, age_to * 365 + 1))
         name = rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2, 2))))
-        return Person(self.new_id(county, born), name, born, township=f"{county}{rnd.randrange(1, 13):03d}")
+        return Person(self.new_id(county, born), name, born, township=rnd.choice(TOWNSHIPS.get(county) or [f"{county}001"]))
 
     def next_no(self) -> int:
         self.seq += 1

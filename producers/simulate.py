@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,18 +21,28 @@ from producers.city import BASES, ENCODINGS, HEADERS, City, Person, household
 from producers.planted import PLANTS
 from producers.registries import registries
 
-def background(city: City, scale: float) -> None:
+PHASES = 9  # background's 7 steps, the planted cases, the files: simulate's progress counts them
+
+
+def background(city: City, scale: float, phase: Callable[[int], None] = lambda _: None) -> None:
     """Random but realistic activity for the monitored population and other residents."""
     households = monitored(city, int(55_000 * scale))
     residents = [city.person(0, 90) for _ in range(int(100_000 * scale))]
     everyone = [p for hh in households for p in hh] + residents
+    phase(1)
     roster_changes(city, households)
+    phase(2)
     for person in everyone:
         claims(city, person)
+    phase(3)
     certificates_and_registrations(city, everyone)
+    phase(4)
     deaths(city, households, residents)
+    phase(5)
     school_and_disasters(city, households)
+    phase(6)
     registries(city, households, residents)
+    phase(7)
 
 
 def monitored(city: City, n: int) -> list[list[Person]]:
@@ -112,14 +123,16 @@ def school_and_disasters(city: City, households: list[list[Person]]) -> None:
 
 # --- the city, written out ---------------------------------------------------------------------
 
-def build(scale: float, seed: int, start: date, days: int, copies: int | None = None) -> City:
+def build(scale: float, seed: int, start: date, days: int, copies: int | None = None,
+          phase: Callable[[int], None] = lambda _: None) -> City:
     """Background activity plus `copies` of every planted case (default grows with scale)."""
     city = City(start=start, days=max(1, days), rnd=random.Random(seed))
-    background(city, scale)
+    background(city, scale, phase)
     for _ in range(copies if copies is not None else max(1, round(10 * scale))):
         for plant in PLANTS:
             plant(city)
     re_export(city, 0.01)
+    phase(8)
     return city
 
 
@@ -145,5 +158,8 @@ def write(city: City, out: Path) -> dict[str, int]:
 
 
 def simulate(out: Path, scale: float = 1.0, seed: int = 1, start: date = date(2025, 1, 1), days: int = 365,
-             ) -> dict[str, int]:
-    return write(build(scale, seed, start, days), out)
+             phase: Callable[[int], None] = lambda _: None) -> dict[str, int]:
+    """Write the city; `phase(n)` is called as each of the PHASES steps completes (for progress)."""
+    counts = write(build(scale, seed, start, days, phase=phase), out)
+    phase(PHASES)
+    return counts
