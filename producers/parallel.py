@@ -96,10 +96,9 @@ class Encoder:
 _encoder: Encoder | None = None  # the worker process's own
 
 
-def _start_worker(job: Job, block_bytes: int, max_row_bytes: int) -> None:
+def _start_worker(job: Job) -> None:
     global _encoder
     _encoder = Encoder(job)
-    blocks_module.BLOCK_BYTES, blocks_module.MAX_ROW_BYTES = block_bytes, max_row_bytes
 
 
 def _encode_in_worker(layout: Layout, block: Block | LongRow) -> BlockResult:
@@ -142,8 +141,7 @@ class Parsers:
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
-                self.workers, mp_context=_context(), initializer=_start_worker,
-                initargs=(self.job, blocks_module.BLOCK_BYTES, blocks_module.MAX_ROW_BYTES))
+                self.workers, mp_context=_context(), initializer=_start_worker, initargs=(self.job,))
         return self.pool
 
     async def parse_file(self, path: Path, feed: str, report: FileReport) -> AsyncIterator[BlockResult]:

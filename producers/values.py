@@ -32,6 +32,8 @@ def parse_money(text: str, column: str) -> int:
     """Yuan with up to 2 decimals (`12,345.60`, `300元`, `-45.5`) → integer fen."""
     neg = text[:1] == "-"
     whole, _, cents = (text[1:] if neg else text).partition(".")
+    if "," in whole:
+        whole = whole.replace(",", "")  # thousands separators, wherever they are (as the slow path)
     if whole.isascii() and whole.isdigit() and len(cents) <= 2 and (not cents or cents.isascii() and cents.isdigit()):
         fen = int(whole) * 100 + (int(cents) * (10 if len(cents) == 1 else 1) if cents else 0)
         return -fen if neg else fen
