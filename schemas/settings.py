@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     broker_rebalance_timeout: float = 6.0
     store: str = "rocksdb://"
     metrics_port: int = 0
+    # A record up to this many days older than the newest its person's (or household's) state has seen is
+    # judged exactly; an older one is dead-lettered (stage `late`). `replay` runs unbounded unless told.
+    allowed_lateness_days: int = Field(default=730, ge=0)
     analytics_query_port: int = 8060  # `analytics run` answers `safetynet sql` here (it owns the chDB path)
 
     @property
