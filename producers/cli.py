@@ -23,7 +23,9 @@ config_option = click.option(
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @config_option
 @click.option("--quiet", is_flag=True, help="No progress line.")
-def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool) -> None:
+@click.option("--workers", type=click.IntRange(min=0),
+              help="Parse processes for large files (default: one per core, at most 4; 0: parse in this process).")
+def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool, workers: int | None) -> None:
     """Validate department FILES of FEED and publish them; bad rows go to the dead-letter report.
 
     Exit status is non-zero only when nothing at all could be read.
@@ -35,7 +37,8 @@ def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool)
     started = time.monotonic()
     reporter = None if quiet else Progress(f"ingest {feed}", total=count_rows(p for p in files if p.is_file()),
                                            unit="rows")
-    summary = asyncio.run(ingest_files(settings, feed, files, progress=_progress(reporter) if reporter else None))
+    summary = asyncio.run(ingest_files(settings, feed, files, progress=_progress(reporter) if reporter else None,
+                                       workers=workers))
     if reporter:
         reporter.finish(summary.rows_read)
     click.echo(summary_table(summary, time.monotonic() - started))
