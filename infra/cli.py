@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from infra import stack as local_stack
-from schemas.settings import Settings, load_settings
+from schemas.settings import Settings, load_service_settings, load_settings
 
 config_option = click.option(
     "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -63,7 +63,7 @@ def demo(config: Path | None, scale: float, seed: int, exit_after: bool) -> None
     from infra.demo import run
 
     try:
-        raise SystemExit(run(load_settings(config), scale, seed, wait=not exit_after, echo=click.echo))
+        raise SystemExit(run(load_service_settings(config), scale, seed, wait=not exit_after, echo=click.echo))
     except (local_stack.StackError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
 

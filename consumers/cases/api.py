@@ -211,7 +211,7 @@ def create_cases_app(settings: Settings, *, store: CaseStore | None = None, vaul
     app = FastAPI(title="safetynet case tracker", lifespan=None if store else _serve(settings))
     app.state.settings, app.state.clock = settings, clock
     app.state.store, app.state.vault = store, vault or VaultIndex(settings)
-    app.state.users = users if users is not None else load_users()
+    app.state.users = users if users is not None else load_users(settings.users_path)
     app.include_router(router)
     return app
 

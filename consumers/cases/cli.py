@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from schemas.settings import load_settings
+from schemas.settings import load_settings, require_production
 
 
 @click.group()
@@ -29,6 +29,7 @@ def serve(settings, host: str, port: int) -> None:
     from consumers.cases.api import create_cases_app
     from consumers.process import expose_metrics
 
+    require_production(settings)
     expose_metrics(settings)
     uvicorn.run(create_cases_app(settings), host=host, port=port)
 

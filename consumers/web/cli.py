@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from schemas.settings import load_settings
+from schemas.settings import load_service_settings
 
 
 @click.command()
@@ -28,7 +28,7 @@ def web(config: Path | None, host: str, port: int, cases_url: str, intake_url: s
 
     from consumers.web.app import create_web_app
 
-    app = create_web_app(load_settings(config), cases_url=cases_url, intake_url=intake_url,
+    app = create_web_app(load_service_settings(config), cases_url=cases_url, intake_url=intake_url,
                          grafana_url=grafana_url, secure_cookies=secure_cookies)
     click.echo(f"console: http://{host}:{port}/login  (demo users: caseworker1 / caseworker1-demo, "
                f"caseworker2, supervisor1, auditor1, admin1: password = user name + '-demo')")
