@@ -21,6 +21,7 @@ COMMANDS = {
     "analytics": "consumers.cli:analytics",
     "sql": "consumers.cli:sql",
     "demo": "infra.cli:demo",
+    "vault": "producers.vault_cli:vault",
 }
 
 

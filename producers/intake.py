@@ -3,8 +3,10 @@
 POST body (HotlineTicket | Application | TipOff | WarningReport)
   -> ID number checked (422 says why, never echoing it)
   -> person: by ID number, else by HMAC(name|phone|township) in Redis, else "unidentified"
-  -> identity-vault    (key: person_key or contact_key, value: sealed IdentityRecord)
+  -> identity-vault    (key: contact_key of this request, value: sealed IdentityRecord as the caller gave it;
+                        a channel never writes under a person_key: department records stay as they are)
   -> channel.requests  (key: person_key or request_id, value: ChannelRequest)  -> the case tracker
+  -> 202 receipt that never says whether the person is known (no match, no state)
 
 An `Idempotency-Key` header makes retries safe: the same key and body get the stored response.
 """
@@ -68,8 +70,9 @@ class KafkaPublisher:
 
 
 class Receipt(BaseModel):
+    """The same shape whoever the request is about: nothing in it says whether the person is known."""
+
     request_id: str
-    match: str
     application_no: str | None = None  # applications: quote it in a status query
     status: str = "received"
 
@@ -88,7 +91,7 @@ class Subject:
     phone: str | None
     id_number: str | None
     township: str | None
-    self_declared: bool  # the person speaks for themself; third-party reports never overwrite the vault
+    self_declared: bool  # the person speaks for themself: their name and phone may find them later
 
 
 def subject_of(body: ChannelBody) -> Subject:
@@ -209,21 +212,20 @@ class Intake:
         application_no = case_id_for_request(request_id) if isinstance(body, Application) else None
         if application_no:
             await self.redis.set(f"{self.prefix}application:{application_no}", resolved.person_key or "")
-        return Receipt(request_id=request_id, match=resolved.match, application_no=application_no)
+        return Receipt(request_id=request_id, application_no=application_no)
 
     async def resolve(self, subject: Subject, id_number: str | None, request_id: str) -> Resolved:
         """By ID number, else by name + phone + township, else unidentified (a caseworker will find them)."""
         if id_number:
             resolved = Resolved("id", self.keys.key(id_number), mask(id_number))
             if subject.self_declared:
-                await self.seal(resolved.person_key, id_number, subject)
                 await self.index(subject, resolved.person_key, resolved.masked_id)
-                return resolved
         elif subject.phone and subject.township and (found := await self.lookup(subject)):
             resolved = Resolved("name_phone_township", *found)
         else:
             resolved = Resolved("unidentified")
-        # What the caller told us about the person, sealed under a key of this request alone.
+        # What the caller told us about the person, sealed under a key of this request alone: never under
+        # the person_key, whose record comes from the departments (anyone may type someone's ID number).
         resolved.contact_key = hmac.new(self.secret, f"contact:{request_id}".encode(), hashlib.sha256).hexdigest()
         await self.seal(resolved.contact_key, id_number or "", subject)
         return resolved
@@ -256,9 +258,10 @@ class Intake:
 
 async def index_identity(redis: Redis, settings: Settings, name: str, phone: str, township: str, person_key: str,
                          masked_id: str) -> None:
-    """Make a person findable by name + phone + township; call it wherever identities are sealed."""
+    """Make a person findable by name + phone + township. The first claim stays: a later request
+    with someone else's ID number cannot take over a name and phone already on file."""
     key = match_key(settings.pseudonym_secret.get_secret_value().encode(), name, phone, township)
-    await redis.set(f"{settings.topic_prefix}intake:match:{key}", f"{person_key}|{masked_id}")
+    await redis.set(f"{settings.topic_prefix}intake:match:{key}", f"{person_key}|{masked_id}", nx=True)
 
 
 def _text(value: bytes | str) -> str:

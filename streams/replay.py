@@ -61,6 +61,11 @@ def worker_env(settings: Settings, rules_file: Path | None) -> dict[str, str]:
         "SAFETYNET_BROKER_REBALANCE_TIMEOUT": str(settings.broker_rebalance_timeout),
         "SAFETYNET_PSEUDONYM_SECRET": settings.pseudonym_secret.get_secret_value(),
         "SAFETYNET_KAFKA_SECURITY": security_json(settings),
+        # the worker is a service: outside development mode it checks the secrets as its parent did
+        "SAFETYNET_TOKEN_SECRET": settings.token_secret.get_secret_value(),
+        "SAFETYNET_VAULT_KEY": settings.vault_key.get_secret_value(),
+        "SAFETYNET_USERS_FILE": str(settings.users_path),
+        "SAFETYNET_DEV": "1" if settings.dev else "0",
     })
     if rules_file is not None:
         env["SAFETYNET_RULES_FILE"] = str(rules_file.resolve())

@@ -218,7 +218,7 @@ class VaultIndex:
         blob = self.sealed.get(person_key)
         if blob is None:
             raise IdentityUnknown(person_key)
-        return open_sealed(blob, self.keys)
+        return open_sealed(blob, self.keys, person_key)
 
 
 class CaseNotFound(LookupError):

@@ -19,6 +19,8 @@ from producers.vault import IdentityRecord, seal, vault_keys
 from schemas.alerts import Alert, AlertNotice, Evidence
 from schemas.cases import CaseEventRecord, CaseState, case_id_for_alert
 from schemas.codec import loads
+from pydantic import SecretStr
+
 from schemas.settings import Settings
 
 DEADLINE_S = 60.0
@@ -190,3 +192,24 @@ async def test_case_gauges_follow_the_projection(case_settings: Settings) -> Non
         await metrics.refresh(store, datetime(2100, 1, 1, tzinfo=UTC))  # far future: both are past their SLA
     assert REGISTRY.get_sample_value("safetynet_cases", {"state": "open"}) == 2
     assert REGISTRY.get_sample_value("safetynet_cases_sla_overdue") == 2
+
+
+async def test_vault_reseal_moves_every_record_to_the_new_key(case_settings: Settings) -> None:
+    """Rotation: records sealed with OLD open with NEW only after `safetynet vault reseal`."""
+    import base64
+    import os
+
+    from producers.vault import VaultError, open_sealed
+    from producers.vault_cli import reseal
+
+    old, new = base64.b64encode(os.urandom(32)).decode(), base64.b64encode(os.urandom(32)).decode()
+    before = case_settings.model_copy(update={"vault_key": SecretStr(old)})
+    await seal_identity(before, PERSON, "34040319800101123X", "张三")
+    rotated = case_settings.model_copy(update={"vault_key": SecretStr(f"{new},{old}")})
+    assert await reseal(rotated) == (1, 1)
+    assert await reseal(rotated) == (1, 0)
+    latest = (await read_to_end(case_settings, case_settings.topic(VAULT_TOPIC)))[-1].value
+    new_only = vault_keys(case_settings.model_copy(update={"vault_key": SecretStr(new)}))
+    assert open_sealed(latest, new_only, PERSON).name == "张三"
+    with pytest.raises(VaultError):
+        open_sealed(latest, vault_keys(before), PERSON)
