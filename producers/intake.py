@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from producers.identity import InvalidIdNumber, Pseudonymizer, mask, validate
+from producers.ratelimit import Limiter, RateLimit, Rule
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, seal, vault_keys
 from schemas.cases import case_id_for_request, projection_key
@@ -39,6 +40,9 @@ MAX_BODY = 64 * 1024
 IDEMPOTENCY_TTL_S = 24 * 3600
 PENDING_TTL_S = 60
 SUMMARY_MAX = 500
+# per client address (producers/ratelimit.py): what one person could plausibly send, and no enumeration
+LIMITS = [Rule("intake-status", r"/api/intake/applications/status", requests=10, seconds=60),
+          Rule("intake-submit", r"/api/intake/(hotline|applications|tip-offs|warnings)", requests=30, seconds=60)]
 _NUMBER_RUN = re.compile(r"\d[\d\- ]{5,}[\dXx]")  # phones, ID numbers, bank cards inside free text
 
 ChannelBody = HotlineTicket | Application | TipOff | WarningReport
@@ -280,6 +284,7 @@ def intake_of(request: Request) -> Intake:
 
 Ctx = Annotated[Intake, Depends(intake_of)]
 RESPONSES = {202: {"model": Receipt}, 413: {"description": "body over 64 KiB"},
+             429: {"description": "too many requests from this address (Retry-After)"},
              422: {"description": "invalid field; the message says which and why"}}
 
 
@@ -365,7 +370,9 @@ def create_intake_app(settings: Settings, publisher: Publisher, *, redis: Redis 
     """The intake API (OpenAPI at /docs). The publisher must be started by the caller."""
     app = FastAPI(title="safetynet intake", description=__doc__)
     app.state.intake = Intake(settings, publisher, redis or Redis.from_url(settings.redis_url), clock)
+    app.state.limiter = Limiter(app.state.intake.redis, settings.topic_prefix)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(RateLimit, rules=LIMITS, limiter_of=lambda a: a.state.limiter)
     app.include_router(router)
     return app

@@ -25,11 +25,14 @@ from consumers.cases.auth import (
 from consumers.cases.lifecycle import InvalidTransition
 from consumers.cases.service import open_store, run, utcnow
 from consumers.cases.store import CaseBusy, CaseNotFound, CaseStore, IdentityUnknown, VaultError, VaultIndex
+from producers.ratelimit import Limiter, RateLimit, Rule
 from schemas.cases import Case, CaseState, Resolution
 from schemas.channels import FieldSurvey
 from schemas.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["cases"])
+LIMITS = [Rule("cases-login", r"/api/login", requests=30, seconds=300)]  # per client address
+LOGIN_FAILURES = (10, 900)  # failed logins per user name, per 15 minutes
 
 
 class Body(BaseModel):
@@ -132,12 +135,25 @@ def require(allowed: bool, what: str) -> None:
 # ---------------------------------------------------------------- routes
 
 
-@router.post("/login", response_model=Session)
+@router.post("/login", response_model=Session, responses={429: {"description": "too many failed logins"}})
 async def login(form: Login, request: Request) -> Session:
-    user = authenticate(request.app.state.users, form.user, form.password)
+    """Failed logins are counted per user name too: LOGIN_FAILURES per window, whoever tries."""
+    limiter = limiter_of(request.app)
+    failures = ("login-failed", form.user.lower(), *LOGIN_FAILURES)
+    if limiter is not None and (wait := await limiter.over(*failures)):
+        raise HTTPException(429, f"too many failed logins for this user; try again in {wait} s",
+                            headers={"Retry-After": str(wait)})
+    user = await asyncio.to_thread(authenticate, request.app.state.users, form.user, form.password)
     if user is None:
+        if limiter is not None:
+            await limiter.hit(*failures)
         raise HTTPException(401, "unknown user or wrong password")
     return Session(token=issue_token(request.app.state.settings, user), user=user)
+
+
+def limiter_of(app) -> Limiter | None:
+    store = app.state.store
+    return Limiter(store.redis, app.state.settings.topic_prefix) if store is not None else None
 
 
 @router.get("/cases", response_model=list[CaseSummary])
@@ -213,6 +229,7 @@ def create_cases_app(settings: Settings, *, store: CaseStore | None = None, vaul
     app.state.store, app.state.vault = store, vault or VaultIndex(settings)
     app.state.users = users if users is not None else load_users(settings.users_path)
     app.include_router(router)
+    app.add_middleware(RateLimit, rules=LIMITS, limiter_of=limiter_of)
     return app
 
 

@@ -27,6 +27,7 @@ from consumers.web import console, hotline, live, overview, public
 from consumers.web.backends import BackendError, CasesClient, IntakeClient
 from consumers.web.photos import PhotoStore
 from consumers.web.security import BodyTooLarge, CsrfRejected, Guard
+from producers.ratelimit import Limiter, RateLimit, Rule
 from consumers.web.views import HERE, error_page
 from schemas.settings import Settings
 
@@ -34,6 +35,10 @@ CASES_URL = "http://127.0.0.1:8040"
 INTAKE_URL = "http://127.0.0.1:8030"
 GRAFANA_URL = "http://127.0.0.1:3000"
 ROUTING = Path(__file__).resolve().parents[2] / "infra" / "routing.yaml"
+# per visitor address (producers/ratelimit.py); the intake and the tracker count the same visitor again
+LIMITS = [Rule("web-login", r"/login", requests=30, seconds=300),
+          Rule("web-status", r"/status", requests=10, seconds=60),
+          Rule("web-forms", r"/(apply|tip-off|warning|hotline|hotline/lookup)", requests=30, seconds=60)]
 
 
 def create_web_app(settings: Settings, *, cases_url: str = CASES_URL, intake_url: str = INTAKE_URL,
@@ -49,8 +54,14 @@ def create_web_app(settings: Settings, *, cases_url: str = CASES_URL, intake_url
     for module in (public, hotline, console, live, overview):
         app.include_router(module.router)
     _handle_errors(app)
+    app.add_middleware(RateLimit, rules=LIMITS, limiter_of=_limiter)
     app.add_middleware(Guard, secure=secure_cookies)
     return app
+
+
+def _limiter(app) -> Limiter | None:
+    redis = getattr(app.state, "redis", None)
+    return Limiter(redis, app.state.settings.topic_prefix) if redis is not None else None
 
 
 def _clients(settings: Settings, cases_url: str, intake_url: str):
@@ -78,7 +89,7 @@ def _handle_errors(app: FastAPI) -> None:
     async def backend(request: Request, exc: BackendError):
         if exc.status == 401:
             return error_page(request, 401, "登录已过期，请重新登录。")
-        return error_page(request, exc.status if exc.status in (403, 404, 409) else 503)
+        return error_page(request, exc.status if exc.status in (403, 404, 409, 429) else 503)
 
     async def unreachable(request: Request, exc: httpx.TransportError):
         return error_page(request, 503)

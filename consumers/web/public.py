@@ -32,7 +32,8 @@ def _form_routes(channel: str) -> None:
         idem = idempotency_key(posted)
         if not errors:
             try:
-                receipt = await request.app.state.intake.submit(channel, body_of(values), idem)
+                receipt = await request.app.state.intake.submit(channel, body_of(values), idem,
+                                                                request.client.host if request.client else None)
             except BackendError as exc:
                 errors = _rejected(exc)
             else:
@@ -73,7 +74,8 @@ async def status_query(request: Request):
     result = None
     if not errors:
         try:
-            result = await request.app.state.intake.status(values["application_no"], values["id_number"])
+            result = await request.app.state.intake.status(values["application_no"], values["id_number"],
+                                                           request.client.host if request.client else None)
         except BackendError as exc:
             if exc.status == 404:
                 errors = {"_form": "没有找到：请核对申请编号和身份证号是否与申请时一致。"}
