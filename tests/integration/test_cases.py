@@ -13,7 +13,8 @@ from aiokafka import AIOKafkaProducer
 
 from consumers.cases.api import create_cases_app
 from consumers.cases.service import open_store, run
-from consumers.cases.store import CaseStore, VaultIndex, read_to_end
+from consumers.cases.sealing import ERASED, load_event
+from consumers.cases.store import CaseKeys, CaseStore, VaultIndex, read_to_end
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, seal, vault_keys
 from schemas.alerts import Alert, AlertNotice, Evidence
@@ -72,7 +73,10 @@ async def send_alerts(settings: Settings, *alerts: Alert) -> None:
 
 
 async def case_events(settings: Settings) -> list:
-    return [loads(CaseEventRecord, r.value).event for r in await read_to_end(settings, settings.topic("case-events"))]
+    """The log as the tracker reads it: free text opened with each case's data key."""
+    keys = CaseKeys(settings, producer=None)
+    await keys.refresh()
+    return [load_event(r.value, keys.get) for r in await read_to_end(settings, settings.topic("case-events"))]
 
 
 async def case_at_version(store: CaseStore, case_id: str, version: int):
@@ -188,7 +192,8 @@ async def test_case_gauges_follow_the_projection(case_settings: Settings) -> Non
 
     async with tracker(case_settings) as store:
         await send_alerts(case_settings, alert("AL-G1"), alert("AL-G2", township="340403002"))
-        await wait_for(lambda: case_at_version(store, case_id_for_alert("AL-G2"), 1), "two cases")
+        for alert_id in ("AL-G1", "AL-G2"):  # different partitions: either may come first
+            await wait_for(lambda: case_at_version(store, case_id_for_alert(alert_id), 1), "two cases")
         await metrics.refresh(store, datetime(2100, 1, 1, tzinfo=UTC))  # far future: both are past their SLA
     assert REGISTRY.get_sample_value("safetynet_cases", {"state": "open"}) == 2
     assert REGISTRY.get_sample_value("safetynet_cases_sla_overdue") == 2
@@ -213,3 +218,33 @@ async def test_vault_reseal_moves_every_record_to_the_new_key(case_settings: Set
     assert open_sealed(latest, new_only, PERSON).name == "张三"
     with pytest.raises(VaultError):
         open_sealed(latest, vault_keys(before), PERSON)
+
+
+async def test_free_text_is_sealed_per_case_and_erased_with_its_key(case_settings: Settings) -> None:
+    """Issue 12 item 5: findings, notes and reveal reasons never sit in clear on case-events."""
+    case_id = case_id_for_alert("AL-1")
+    findings, note, reason = "王大妈独居，左腿骨折", "电话13912345678联系其女儿", "核实身份证340403"
+    await seal_identity(case_settings, PERSON, "34040319800101123X", "张三")
+    async with tracker(case_settings) as store, api(case_settings, store) as client:
+        await send_alerts(case_settings, alert())
+        await wait_for(lambda: case_at_version(store, case_id, 1), "the case")
+        me, url = await login(client, "caseworker1"), f"/api/cases/{case_id}"
+        assert (await client.post(f"{url}/transition", json={"to": "assigned", "note": note}, headers=me)
+                ).status_code == 200
+        assert (await client.post(f"{url}/transition", json={"to": "visiting", "note": note}, headers=me)
+                ).status_code == 200
+        survey = {"case_id": case_id, "visit_date": "2026-03-05", "findings": findings, "verdict": "confirmed"}
+        assert (await client.post(f"{url}/survey", json=survey, headers=me)).status_code == 200
+        assert (await client.post(f"{url}/reveal", json={"reason": reason}, headers=me)).status_code == 200
+        raw = b"".join(r.value for r in await read_to_end(case_settings, case_settings.topic("case-events")))
+        for text in (findings, note, reason, "13912345678"):
+            assert text.encode() not in raw
+        assert (await store.get(case_id)).survey.findings == findings  # the tracker reads it back
+        await store.rebuild()
+        assert (await store.get(case_id)).survey.findings == findings
+
+        await store.keys.forget(case_id)  # erasure: drop the key
+        await store.rebuild()
+        erased = await store.get(case_id)
+        assert erased.survey.findings == ERASED and erased.history[-1].note == ERASED
+        assert erased.verdict == "confirmed" and erased.state is CaseState.visiting  # the facts remain
