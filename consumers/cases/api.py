@@ -10,6 +10,9 @@ POST /api/cases/{id}/reveal      -> name and ID number from the vault, logged as
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -31,6 +34,7 @@ from schemas.channels import FieldSurvey
 from schemas.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["cases"])
+log = logging.getLogger(__name__)
 LIMITS = [Rule("cases-login", r"/api/login", requests=30, seconds=300)]  # per client address
 LOGIN_FAILURES = (10, 900)  # failed logins per user name, per 15 minutes
 
@@ -220,12 +224,29 @@ async def open_first(vault: VaultIndex, keys: list[str], case_id: str):
 # ---------------------------------------------------------------- app
 
 
+@router.get("/health", responses={503: {"description": "the tracker loop is not running"}})
+async def health(request: Request) -> dict:
+    """200 while the tracker loop runs (or none is needed); 503 once it has died."""
+    if (error := request.app.state.tracker_error) is not None:
+        raise HTTPException(503, f"the case tracker loop stopped: {error!r}")
+    return {"tracker": "running"}
+
+
+def stop_process() -> None:
+    """Ask the server to shut down (uvicorn handles SIGTERM); `cases serve` then exits non-zero."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def create_cases_app(settings: Settings, *, store: CaseStore | None = None, vault: VaultIndex | None = None,
                      users: dict[str, UserRecord] | None = None, clock: Callable[[], datetime] = utcnow,
-                     ) -> FastAPI:
-    """The API; given no store, its lifespan opens one, rebuilds it and runs the tracker loop."""
-    app = FastAPI(title="safetynet case tracker", lifespan=None if store else _serve(settings))
-    app.state.settings, app.state.clock = settings, clock
+                     on_tracker_death: Callable[[], None] = stop_process) -> FastAPI:
+    """The API; given no store, its lifespan opens one, rebuilds it and runs the tracker loop.
+
+    If the loop dies, /api/health answers 503, `on_tracker_death` stops the process, and
+    `app.state.tracker_error` holds why (the CLI exits non-zero): an API without its loop would
+    take requests that never become cases."""
+    app = FastAPI(title="safetynet case tracker", lifespan=None if store else _serve(settings, on_tracker_death))
+    app.state.settings, app.state.clock, app.state.tracker_error = settings, clock, None
     app.state.store, app.state.vault = store, vault or VaultIndex(settings)
     app.state.users = users if users is not None else load_users(settings.users_path)
     app.include_router(router)
@@ -233,7 +254,14 @@ def create_cases_app(settings: Settings, *, store: CaseStore | None = None, vaul
     return app
 
 
-def _serve(settings: Settings):
+def _serve(settings: Settings, on_tracker_death: Callable[[], None]):
+    def died(task: asyncio.Task, app: FastAPI) -> None:
+        if task.cancelled():
+            return
+        app.state.tracker_error = task.exception() or RuntimeError("the tracker loop returned")
+        log.critical("the case tracker loop died; stopping the service", exc_info=app.state.tracker_error)
+        on_tracker_death()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_store(settings) as store:
@@ -241,6 +269,7 @@ def _serve(settings: Settings):
             await store.rebuild()
             await app.state.vault.refresh()
             tracker = asyncio.create_task(run(settings, store, rebuild=False))
+            tracker.add_done_callback(lambda task: died(task, app))
             try:
                 yield
             finally:

@@ -31,7 +31,10 @@ def serve(settings, host: str, port: int) -> None:
 
     require_production(settings)
     expose_metrics(settings)
-    uvicorn.run(create_cases_app(settings), host=host, port=port)
+    app = create_cases_app(settings)
+    uvicorn.run(app, host=host, port=port)
+    if app.state.tracker_error is not None:
+        raise SystemExit(f"the case tracker loop died: {app.state.tracker_error!r}")
 
 
 @cases.command()

@@ -32,7 +32,12 @@ from schemas.cases import AnyCaseEvent, Case, projection_key
 from schemas.settings import Settings
 
 Decide = Callable[[Case | None], AnyCaseEvent | None]
-LOCK_TTL_MS = 15_000
+# A writer holds a case's lock for at most LOCK_HOLD_S (then its append fails and the lock is released),
+# and the lock outlives that: no acknowledgement (each send waits up to the producer's REQUEST_TIMEOUT_MS;
+# an append sends at most twice: the case's data key, then the event) can land after the lock expired.
+REQUEST_TIMEOUT_MS = 30_000
+LOCK_HOLD_S = 2 * REQUEST_TIMEOUT_MS / 1000 + 10
+LOCK_TTL_MS = int(LOCK_HOLD_S * 1000) + 30_000
 LOCK_WAIT_S = 10.0
 UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
@@ -126,17 +131,24 @@ class CaseStore:
     # ------------------------------------------------------------ writes
 
     async def append(self, case_id: str, decide: Decide) -> Case | None:
-        """Decide the next event on the current case, log it (acked), project it; None if nothing."""
+        """Decide the next event on the current case, log it (acked), project it; None if nothing.
+
+        CaseBusy when another writer holds the case too long, or when Kafka does not acknowledge
+        within LOCK_HOLD_S (the lock is still ours then: nobody else wrote meanwhile)."""
         async with self._locked(case_id):
-            case = await self.find(case_id)
-            event = decide(case)
-            if event is None:
-                return case
-            new = evolve(case, event)
-            value = sealing.dump_event(event, await self.keys.for_writing(case_id))
-            await self.producer.send_and_wait(self.topic, key=case_id.encode(), value=value)
-            await self._project(new, case)
-            return new
+            try:
+                async with asyncio.timeout(LOCK_HOLD_S):
+                    case = await self.find(case_id)
+                    event = decide(case)
+                    if event is None:
+                        return case
+                    new = evolve(case, event)
+                    value = sealing.dump_event(event, await self.keys.for_writing(case_id))
+                    await self.producer.send_and_wait(self.topic, key=case_id.encode(), value=value)
+                    await self._project(new, case)
+                    return new
+            except TimeoutError:
+                raise CaseBusy(f"{case_id}: Kafka did not acknowledge within {LOCK_HOLD_S:.0f} s") from None
 
     async def rebuild(self) -> int:
         """Replace the projection with a replay of the whole log; returns the number of cases."""

@@ -248,3 +248,53 @@ async def test_free_text_is_sealed_per_case_and_erased_with_its_key(case_setting
         erased = await store.get(case_id)
         assert erased.survey.findings == ERASED and erased.history[-1].note == ERASED
         assert erased.verdict == "confirmed" and erased.state is CaseState.visiting  # the facts remain
+
+
+async def test_a_dead_tracker_loop_fails_health_and_stops_the_service(case_settings: Settings, monkeypatch) -> None:
+    """Issue 12 item 6: the API must not stay up, taking requests, without its loop."""
+    from consumers.cases import api as cases_api
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("lost the consumer")
+
+    monkeypatch.setattr(cases_api, "run", crash)
+    stopped = asyncio.Event()
+    app = create_cases_app(case_settings, on_tracker_death=stopped.set)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cases") as client:
+            await asyncio.wait_for(stopped.wait(), DEADLINE_S)
+            health = await client.get("/api/health")
+    assert health.status_code == 503 and "lost the consumer" in health.json()["detail"]
+    assert isinstance(app.state.tracker_error, RuntimeError)
+
+
+async def test_the_case_lock_outlives_a_writer_that_waits_on_kafka(case_settings: Settings, monkeypatch) -> None:
+    """Issue 12 item 6: a writer gives up (CaseBusy) before its lock can expire, and frees the lock."""
+    from consumers.cases import store as store_module
+    from redis.asyncio import Redis
+
+    assert store_module.LOCK_TTL_MS / 1000 > store_module.LOCK_HOLD_S >= 2 * store_module.REQUEST_TIMEOUT_MS / 1000
+
+    class SilentKafka:
+        async def send_and_wait(self, *args, **kwargs):
+            await asyncio.Event().wait()  # never acknowledged
+
+    monkeypatch.setattr(store_module, "LOCK_HOLD_S", 0.5)
+    redis = Redis.from_url(case_settings.redis_url)
+    try:
+        store = CaseStore(case_settings, redis, SilentKafka())
+        store.keys.keys["CA-1"] = b"k" * 32
+        with pytest.raises(store_module.CaseBusy, match="did not acknowledge"):
+            await store.append("CA-1", lambda case: lifecycle_open("CA-1"))
+        assert await redis.exists(store._key("lock", "CA-1")) == 0
+        assert await store.find("CA-1") is None  # nothing projected without the log's acknowledgement
+    finally:
+        await redis.aclose()
+
+
+def lifecycle_open(case_id: str):
+    from schemas.cases import CaseOpened
+
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    return CaseOpened(case_id=case_id, version=1, actor="t", at=now, kind="medical_burden", category="risk",
+                      source_id="AL-1", sla_due=now)
