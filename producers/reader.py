@@ -3,6 +3,10 @@
 file bytes → text (UTF-8, UTF-8 with BOM, else GB18030) → csv rows → {english_field: cell}
 → feed.to_event(row) → Envelope, or DeadLetter(file, line, column, reason) when the row is bad.
 
+Files are streamed (the encoding is chosen from the first SNIFF_BYTES), so a file of any size reads
+in constant memory, and a row the csv module cannot take (a field over its size limit) is a dead
+letter, not the end of the file.
+
 Reasons name the column and what is wrong with it, never the value: a bad ID number or a name
 must not reach the dead-letter topic either.
 """
@@ -184,6 +188,9 @@ def event_id(feed: str, *parts: str) -> str:
 
 # --- files -------------------------------------------------------------------------------------
 
+SNIFF_BYTES = 1 << 20
+
+
 def decode(data: bytes) -> str:
     """UTF-8 (a BOM is dropped), else GB18030, a superset of GBK."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -192,6 +199,30 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("gb18030", errors="replace")
+
+
+def encoding_of(head: bytes) -> str:
+    """The encoding of a file from its first bytes: utf-8-sig, utf-8, else gb18030 (a superset of GBK)."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not merely a character cut at the end of the sample
+            return "gb18030"
+    return "utf-8"
+
+
+def open_text(path: Path) -> io.TextIOWrapper:
+    """The file as a text stream in its encoding (undecodable bytes become U+FFFD)."""
+    raw = path.open("rb")
+    try:
+        encoding = encoding_of(raw.read(SNIFF_BYTES))
+        raw.seek(0)
+    except OSError:
+        raw.close()
+        raise
+    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
 
 
 def feed_module(feed: str) -> ModuleType:
@@ -232,12 +263,21 @@ def read_feed(
     module = feed_module(feed)
     report = report if report is not None else FileReport(path.name)
     try:
-        text = decode(path.read_bytes())
+        stream = open_text(path)
     except OSError as exc:
         yield _refuse(report, feed, f"cannot read file: {exc.strerror or exc}", ingested_at)
         return
-    rows = csv.reader(io.StringIO(text, newline=""))
-    headers = next(rows, None)
+    with stream:
+        yield from _read(stream, module, feed, keys, ingested_at, report, on_identity)
+
+
+def _read(stream, module, feed, keys, ingested_at, report, on_identity):
+    rows = csv.reader(stream)
+    try:
+        headers = next(rows, None)
+    except csv.Error as exc:
+        yield _refuse(report, feed, f"header row cannot be read: {exc}", ingested_at)
+        return
     if headers is None:
         yield _refuse(report, feed, "file is empty", ingested_at)
         return
@@ -250,6 +290,19 @@ def read_feed(
     yield from _rows(rows, fields, header_of, module, feed, keys, ingested_at, report, on_identity)
 
 
+def _lines(rows) -> Iterator[tuple[int, list[str] | csv.Error]]:
+    """(line, cells) per data row, or (line, error) for a row the csv module refuses (it then goes on)."""
+    line = 1
+    while True:
+        line += 1
+        try:
+            yield line, next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield line, exc
+
+
 def _rows(rows, fields, header_of, module, feed, keys, ingested_at, report, on_identity):
     idx = [i for i, f in enumerate(fields) if f]
     names, width = [fields[i] for i in idx], max(idx) + 1
@@ -257,7 +310,11 @@ def _rows(rows, fields, header_of, module, feed, keys, ingested_at, report, on_i
     to_event, identities = module.to_event, module.IDENTITIES
     named: set[str] = set()  # ID cells whose name was already handed to on_identity
     strip = str.strip
-    for line, cells in enumerate(rows, start=2):
+    for line, cells in _lines(rows):
+        if isinstance(cells, csv.Error):
+            report.rows += 1
+            yield _dead(report, feed, line, None, f"row cannot be read: {cells}", ingested_at)
+            continue
         if not "".join(cells).strip():
             continue
         report.rows += 1

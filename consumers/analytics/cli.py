@@ -8,7 +8,6 @@ it is not running, `sql` opens the path. Every path runs the query in a read-onl
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import click
 
 from consumers.analytics.queries_http import jsonable as plain
+from consumers.csv_export import write_rows
 from schemas.settings import load_service_settings, load_settings
 
 DATABASE = "safetynet"
@@ -121,9 +121,7 @@ def render(columns: list[str], rows: list[tuple], fmt: str) -> str:
         return "".join(json.dumps(dict(zip(columns, map(plain, r))), ensure_ascii=False) + "\n" for r in rows)
     if fmt == "csv":
         out = _Lines()
-        writer = csv.writer(out)
-        writer.writerow(columns)
-        writer.writerows([[plain(v) for v in r] for r in rows])
+        write_rows(out, [columns, *([plain(v) for v in r] for r in rows)])
         return "".join(out)
     cells = [columns] + [[str(plain(v)) for v in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
