@@ -46,11 +46,32 @@ def down(settings: Settings) -> None:
 @stack.command()
 @click.pass_obj
 def status(settings: Settings) -> None:
-    """Print each service's address, pid and health; exit 1 if one is unhealthy."""
+    """Print each service's address, pid and health, and the replay runs on Kafka; exit 1 if one is unhealthy."""
     result = local_stack.status(settings)
     click.echo(result)
     if not result.healthy:
         raise SystemExit(1)
+    import asyncio
+
+    from streams.runs import list_runs
+
+    for run in asyncio.run(list_runs(settings)):
+        state = "live" if run.live else "LEFT OVER (safetynet stack clean removes it)"
+        click.echo(f"replay {run.run_id}: {len(run.topics)} topics, {state}: {run.why}")
+
+
+@stack.command()
+@click.pass_obj
+def clean(settings: Settings) -> None:
+    """Delete the topics, consumer group and orphaned workers of replay runs that no longer exist."""
+    import asyncio
+
+    from streams.runs import clean as clean_runs
+
+    removed = asyncio.run(clean_runs(settings))
+    for run in removed:
+        click.echo(f"removed replay {run.run_id}: {len(run.topics)} topics")
+    click.echo(f"{len(removed)} left-over replay runs removed")
 
 
 @click.command()

@@ -19,6 +19,7 @@ from pathlib import Path
 from schemas.alerts import Alert
 from schemas.envelope import FEEDS
 from schemas.settings import Settings
+from streams import runs
 from streams.app import app_id
 from streams.config import load_rules
 from streams.export import fold, read_notices
@@ -106,12 +107,16 @@ async def replay(directory: Path, settings: Settings, rules_file: Path | None = 
     inputs = files_by_feed(directory)
     if not inputs:
         raise FileNotFoundError(f"{directory}: no <feed>*.csv files (feeds: {', '.join(FEEDS)})")
-    settings = settings.model_copy(update={"topic_prefix": f"{settings.topic_prefix}replay-{uuid.uuid4().hex[:10]}.",
+    run_id = uuid.uuid4().hex[:10]
+    base = settings
+    settings = settings.model_copy(update={"topic_prefix": f"{settings.topic_prefix}replay-{run_id}.",
                                          "store": "memory://"})  # a replay keeps nothing after it
     result = ReplayResult(alerts=[])
     clock = time.perf_counter()
+    runs.mark(base, run_id)  # before any topic exists: `stack clean` must never take a starting run for a dead one
     await create_topics(settings, pipeline_topics(settings))
     procs = [start_worker(settings, rules_file, settings.data_dir / "logs" / f"replay-worker-{i}.log") for i in range(workers)]
+    runs.mark(base, run_id, [p.pid for p in procs])
     try:
         # every worker joins before any input: a rebalance mid-input would let two workers judge one key
         await wait_group_stable(settings, app_id(settings), workers, timeout=180,
@@ -132,6 +137,7 @@ async def replay(directory: Path, settings: Settings, rules_file: Path | None = 
             stop_worker(proc)
         if not keep_topics:
             await delete_run(settings, app_id(settings))
+            runs.unmark(base, run_id)
     result.seconds["total"] = time.perf_counter() - clock
     return result
 
