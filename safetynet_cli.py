@@ -18,6 +18,7 @@ COMMANDS = {
     "bench": "streams.cli:bench",
     "notifier": "consumers.cli:notifier",
     "cases": "consumers.cli:cases",
+    "decisions": "consumers.cases.cli:decisions",
     "analytics": "consumers.cli:analytics",
     "sql": "consumers.cli:sql",
     "demo": "infra.cli:demo",

@@ -27,8 +27,8 @@ SERVICES = [
     ("intake", ["intake", "--port", "8030"], 9101),
     ("web", ["web", "--port", "8050"], 9106),
 ]
-LOGINS = [("caseworker1", "乡镇街道 340403001"), ("caseworker2", "乡镇街道 340403002"),
-          ("supervisor1", "区县 340403"), ("auditor1", "只读, 全部"), ("admin1", "管理员")]
+LOGINS = [("caseworker1", "田家庵区 田东街道 340403001"), ("caseworker2", "田家庵区 新淮街道 340403002"),
+          ("supervisor1", "田家庵区 340403"), ("auditor1", "只读, 全部"), ("admin1", "管理员")]
 
 
 @dataclass
@@ -45,6 +45,23 @@ def start(settings: Settings, name: str, args: list[str], metrics_port: int) -> 
     process = subprocess.Popen([sys.executable, "-m", "safetynet_cli", *args], env=env, stdout=log.open("wb"),
                                stderr=subprocess.STDOUT, start_new_session=True)
     return Service(name, process, log)
+
+
+def start_prometheus(settings: Settings) -> Service | None:
+    """Debian's Prometheus on 127.0.0.1:9090 scraping the services (infra/prometheus): the web's operators'
+    page draws from it. None when it is not installed (apt-get install prometheus)."""
+    import shutil
+
+    binary = shutil.which("prometheus")
+    if binary is None:
+        return None
+    config = Path(__file__).resolve().parent / "prometheus" / "prometheus.yml"
+    log = settings.data_dir / "logs" / "demo-prometheus.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen([binary, f"--config.file={config}", f"--storage.tsdb.path={settings.data_dir / 'prometheus'}",
+                                "--web.listen-address=127.0.0.1:9090"], stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    return Service("prometheus", process, log)
 
 
 def stop(services: list[Service]) -> None:
@@ -65,20 +82,28 @@ def check_alive(services: list[Service]) -> None:
             raise RuntimeError(f"{service.name} exited ({service.process.returncode}); log {service.log}:\n" + "\n".join(tail))
 
 
-async def feed_city(settings: Settings, city: Path, services: list[Service]) -> tuple[int, Counter]:
+async def feed_city(settings: Settings, city: Path, services: list[Service], echo=print) -> tuple[int, Counter]:
+    from infra.progress import Stages
     from producers.publish import ingest_files
     from streams.app import app_id
     from streams.export import fold, read_notices
-    from streams.replay import drain, files_by_feed
+    from streams.replay import drain, files_by_feed, ingest_progress
     from streams.topics import create_topics, pipeline_topics, wait_group_stable
 
     worker = next(s.process for s in services if s.name == "worker")
     await create_topics(settings, pipeline_topics(settings))
+    echo("waiting for the stream worker to join its consumer group (usually 5-30 s)...")
+    started = time.monotonic()
     await wait_group_stable(settings, app_id(settings), 1, timeout=180, alive=lambda: worker.poll() is None)
-    published = 0
-    for feed, paths in files_by_feed(city).items():
-        published += (await ingest_files(settings, feed, paths)).published
-    await drain(settings, [worker], timeout=1800)
+    echo(f"worker ready in {time.monotonic() - started:.0f} s; feeding the city's department files:")
+    published, stages = 0, Stages()
+    try:
+        for feed, paths in files_by_feed(city).items():
+            published += (await ingest_files(settings, feed, paths,
+                                             progress=ingest_progress(stages, feed, paths))).published
+        await drain(settings, [worker], timeout=1800, progress=stages)
+    finally:
+        stages.close()
     alerts = fold(await read_notices(settings))
     return published, Counter(a.rule for a in alerts)
 
@@ -88,19 +113,27 @@ def _interrupt(*_: object) -> None:
 
 
 def run(settings: Settings, scale: float, seed: int, wait: bool, echo=print) -> int:
+    from infra.progress import Progress
     from infra.stack import up
-    from producers.simulate import simulate
+    from producers.simulate import PHASES, simulate
 
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the services too, like Ctrl-C
+    echo("starting the local stack (Kafka, Redis)...")
     echo(str(up(settings)))
     city = settings.data_dir / "demo" / f"city-{scale}-{seed}"
     if not city.exists():
-        counts = simulate(city, scale=scale, seed=seed)
+        progress = Progress(f"simulating a city at scale {scale}", total=PHASES, unit="steps")
+        counts = simulate(city, scale=scale, seed=seed, phase=progress.update)
+        progress.finish()
         echo(f"simulated city at scale {scale}: {sum(counts.values())} rows in {city}")
+    echo(f"starting {len(SERVICES)} services: {', '.join(name for name, _, _ in SERVICES)} "
+         f"(logs in {settings.data_dir / 'logs'})")
     services = [start(settings, name, args, port) for name, args, port in SERVICES]
+    prometheus = start_prometheus(settings)
+    services += [prometheus] if prometheus else []
     try:
         started = time.monotonic()
-        published, by_rule = asyncio.run(feed_city(settings, city, services))
+        published, by_rule = asyncio.run(feed_city(settings, city, services, echo))
         check_alive(services)
         echo(f"\n{published} department records judged in {time.monotonic() - started:.0f} s; standing alerts:")
         for rule, n in sorted(by_rule.items()):
@@ -108,7 +141,8 @@ def run(settings: Settings, scale: float, seed: int, wait: bool, echo=print) -> 
         echo("\ncaseworker console:  http://127.0.0.1:8050/login   supervisor overview: /overview   12345 tickets: /hotline")
         echo("public pages:        http://127.0.0.1:8050/  (/apply, /status, /tip-off, /warning = 我要预警)")
         echo("case tracker API:    http://127.0.0.1:8040/docs     intake API: http://127.0.0.1:8030/docs")
-        echo("metrics:             http://127.0.0.1:9101-9106/metrics (infra/prometheus, infra/grafana)")
+        echo("metrics:             http://127.0.0.1:9101-9106/metrics; operators' charts: http://127.0.0.1:8050/operators"
+             + ("  (Prometheus on :9090)" if prometheus else "  (apt-get install prometheus to fill them)"))
         echo("demo logins (password = user name + '-demo'):")
         for user, scope in LOGINS:
             echo(f"  {user:<12} {scope}")

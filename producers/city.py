@@ -10,12 +10,14 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from producers import (disability as disability_feed, disaster as disaster_feed, education as education_feed,
-                       employment as employment_feed, funeral as funeral_feed, medical as medical_feed,
-                       roster as roster_feed)
 from producers.identity import check_char
+from producers.reader import feed_module
+from schemas.envelope import FEEDS
+from schemas.townships import places
 
 COUNTIES = ("340403", "340404", "340405")
+# real codes of the city file (infra/townships/huainan.csv), so every generated township has a name
+TOWNSHIPS = {county: [t.code for t in places().townships(county)] for county in COUNTIES}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖董袁潘蒋蔡余杜叶程苏魏吕任沈姚卢姜崔钟谭陆汪范金廖贾夏韦付邹孟熊秦邱尹薛闫段侯史陶黎贺顾毛郝龚邵万钱严覃戴莫孔汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英玉萍红兰凤建辉鹏飞斌宇浩凯俊帆帅旭欣婷雪慧颖琳晶倩梅莉燕彤"
 PROVIDERS = ("淮南市第一人民医院", "淮南市中医院", "田家庵区社区卫生服务中心", "谢家集区卫生院", "八公山区医院", "东方医院")
@@ -28,9 +30,12 @@ DIS_CATEGORIES = ("视力", "听力", "言语", "肢体", "智力", "精神", "�
 GRADE_TEXT = ("一级", "二级", "三级", "四级")
 STAGES = ("小学", "初中", "高中", "中职", "高职", "本科")
 RELATIONS = ("户主", "配偶", "子女", "父母", "孙子女")
-HEADERS = {m.__name__.rsplit(".", 1)[1]: list(m.COLUMNS) for m in (
-    roster_feed, medical_feed, disability_feed, funeral_feed, education_feed, employment_feed, disaster_feed)}
-ENCODINGS = {"roster": "utf-8-sig", "medical": "gb18030", "disaster": "gb18030"}
+MONITOR_TYPES = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
+RISK_TYPES = ("因病", "因学", "因残", "因灾", "因意外", "因失业", "其他")
+PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+HEADERS = {feed: list(feed_module(feed).COLUMNS) for feed in FEEDS}
+ENCODINGS = {"roster": "utf-8-sig", "medical": "gb18030", "disaster": "gb18030", "hukou": "gb18030",
+             "property": "utf-8-sig"}
 
 
 @dataclass
@@ -68,7 +73,7 @@ class City:
         county = county or rnd.choice(COUNTIES)
         born = self.start - timedelta(days=rnd.randrange(age_from * 365, age_to * 365 + 1))
         name = rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2, 2))))
-        return Person(self.new_id(county, born), name, born, township=f"{county}{rnd.randrange(1, 13):03d}")
+        return Person(self.new_id(county, born), name, born, township=rnd.choice(TOWNSHIPS.get(county) or [f"{county}001"]))
 
     def next_no(self) -> int:
         self.seq += 1
@@ -140,6 +145,51 @@ class City:
     def disaster(self, head: Person, on: date, loss: int) -> None:
         self.rows["disaster"].append([head.id_number, head.name, head.township, self.rnd.choice(HAZARDS),
                                       self.money(loss), self.date_text(on)])
+
+    # --- version 2 registries -------------------------------------------------------------------
+    def rural(self, who: Person, on: date, action: str = "纳入", monitor: str | None = None) -> None:
+        self.rows["rural"].append([who.id_number, who.name, who.township or f"{who.id_number[:6]}001",
+                                   monitor or self.rnd.choice(MONITOR_TYPES), self.rnd.choice(RISK_TYPES), action,
+                                   self.date_text(on)])
+
+    def hukou(self, who: Person, on: date, action: str, destination: str = "") -> None:
+        self.rows["hukou"].append([who.id_number, who.name, action, destination, self.date_text(on)])
+
+    def plate(self) -> str:
+        """A unique 皖D plate: five digits and letters, after a further D on a new-energy car."""
+        n, chars, out = self.next_no(), "0123456789" + PLATE_LETTERS, ""
+        for _ in range(5):
+            n, r = divmod(n, len(chars))
+            out = chars[r] + out
+        return f"皖D{out}" if self.rnd.random() < 0.9 else f"皖DD{out}"
+
+    def vehicle(self, who: Person, on: date, vehicle_type: str, price: int, action: str = "注册登记",
+                plate: str | None = None) -> str:
+        plate = plate or self.plate()
+        self.rows["vehicle"].append([plate, who.id_number, who.name, vehicle_type, action,
+                                     "" if action == "注销登记" and self.rnd.random() < 0.5 else self.money(price),
+                                     self.date_text(on)])
+        return plate
+
+    def unit(self, county: str) -> str:
+        """A 28-character 不动产单元号 (GB/T 37346 shape)."""
+        return f"{county}{self.rnd.randrange(1, 13):03d}{self.rnd.randrange(1, 50):03d}GB{self.next_no():05d}F" \
+               f"{self.rnd.randrange(1, 99):04d}{self.rnd.randrange(1, 3000):04d}"
+
+    def property(self, who: Person, on: date, use: str = "住宅", action: str = "取得", unit: str | None = None,
+                 area: int | None = None) -> str:
+        unit = unit or self.unit(who.id_number[:6])
+        area = area if area is not None else self.rnd.randrange(3_000, 16_000)  # 30.00 to 160.00 m²
+        self.rows["property"].append([unit, who.id_number, who.name, use, f"{area // 100}.{area % 100:02d}", action,
+                                      self.date_text(on)])
+        return unit
+
+    def business(self, who: Person, on: date, entity_type: str, capital: int, action: str = "设立",
+                 code: str | None = None) -> str:
+        code = code or f"9{'2' if entity_type == '个体工商户' else '1'}{who.id_number[:6]}MA{self.next_no():08d}"[:18]
+        self.rows["business"].append([code, who.id_number, who.name, entity_type,
+                                      "" if action == "注销" else self.money(capital), action, self.date_text(on)])
+        return code
 
 
 # --- households ----------------------------------------------------------------------------------

@@ -28,13 +28,16 @@ def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool)
 
     Exit status is non-zero only when nothing at all could be read.
     """
+    from infra.progress import Progress, count_rows
     from producers.publish import ingest_files
 
     settings = load_service_settings(config)
     started = time.monotonic()
-    summary = asyncio.run(ingest_files(settings, feed, files, progress=None if quiet else _progress))
-    if not quiet:
-        click.echo("", err=True)
+    reporter = None if quiet else Progress(f"ingest {feed}", total=count_rows(p for p in files if p.is_file()),
+                                           unit="rows")
+    summary = asyncio.run(ingest_files(settings, feed, files, progress=_progress(reporter) if reporter else None))
+    if reporter:
+        reporter.finish(summary.rows_read)
     click.echo(summary_table(summary, time.monotonic() - started))
     if summary.dead_lettered:
         click.echo(f"dead letters: {settings.data_dir / 'dead-letters'} (file, line, column, reason)")
@@ -42,8 +45,15 @@ def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool)
         raise SystemExit(1)
 
 
-def _progress(file: str, rows: int) -> None:
-    click.echo(f"\r{file}: {rows:,} rows", nl=False, err=True)
+def _progress(reporter):
+    """ingest_files reports (file, rows read in it); the bar counts rows across files."""
+    before: dict[str, int] = {}
+
+    def tick(file: str, rows: int) -> None:
+        before[file] = rows
+        reporter.update(sum(before.values()))
+
+    return tick
 
 
 def summary_table(summary, seconds: float) -> str:
@@ -66,10 +76,14 @@ def summary_table(summary, seconds: float) -> str:
 @click.option("--days", default=365, show_default=True)
 def simulate(out: Path, scale: float, seed: int, start: str, days: int) -> None:
     """Write a synthetic city's department exports, with planted cases for every rule."""
+    from infra.progress import Progress
+    from producers.simulate import PHASES
     from producers.simulate import simulate as run
 
     started = time.monotonic()
-    counts = run(out, scale, seed, date.fromisoformat(start), days)
+    progress = Progress(f"simulate scale {scale}", total=PHASES, unit="steps")
+    counts = run(out, scale, seed, date.fromisoformat(start), days, phase=progress.update)
+    progress.finish()
     for feed, n in counts.items():
         click.echo(f"{feed:<11} {n:>9,} rows")
     click.echo(f"written to {out} in {time.monotonic() - started:.1f} s (planted cases: {out / 'planted.jsonl'})")

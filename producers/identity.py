@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import unicodedata
 from datetime import date
 from operator import mul
 from typing import NamedTuple
@@ -19,6 +20,7 @@ CHECK_CHARS = "10X98765432"  # index = weighted sum mod 11
 _FULL_WIDTH = {ord("０") + d: ord("0") + d for d in range(10)}
 _FULL_WIDTH.update({ord("Ｘ"): ord("X"), ord("ｘ"): ord("X"), ord("x"): ord("X")})
 _SPACES = re.compile(r"[\s\u3000\ufeff]+")
+_REF_JUNK = re.compile(r"[\s\u3000\ufeff·•.\-_'\"=]+")  # 皖D·12345, 皖D 12345, Excel's ="…"
 _ID_SHAPE = re.compile(r"\d{17}[\dX]")
 # An ID-like run inside another identifier: 17 digits and a digit or X, with a plausible birth date.
 _EMBEDDED = re.compile(r"(?=(\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]))")
@@ -109,6 +111,18 @@ class Pseudonymizer:
             if len(self._tokens) >= self._cache_size:
                 self._tokens.clear()
             found = self._tokens[id_number] = "P" + digest.hex()[:16]
+        return found
+
+    def reference(self, identifier: str) -> str:
+        """A keyed token for a whole identifier that names a person by itself (号牌号码, 不动产单元号,
+        统一社会信用代码): 'R' + 16 hex. Width, case, spaces and separators do not change it."""
+        cleaned = _REF_JUNK.sub("", unicodedata.normalize("NFKC", identifier)).upper()
+        found = self._tokens.get("\0" + cleaned)
+        if found is None:
+            digest = hmac.digest(self._secret, b"ref:" + cleaned.encode(), "sha256")
+            if len(self._tokens) >= self._cache_size:
+                self._tokens.clear()
+            found = self._tokens["\0" + cleaned] = "R" + digest.hex()[:16]
         return found
 
     def tokenise(self, text: str) -> str:

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Protocol
 
 from aiokafka import AIOKafkaProducer
@@ -28,11 +28,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
+from producers.apidocs import serve_docs
 from producers.identity import InvalidIdNumber, Pseudonymizer, mask, validate
 from producers.ratelimit import Limiter, RateLimit, Rule
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, seal, vault_keys
-from schemas.cases import case_id_for_request, projection_key
+from schemas.cases import Case, case_id_for_request, projection_key
+from schemas.receipts import normalize, progress, receipt_no
 from schemas.channels import Application, ChannelRequest, HotlineTicket, StatusQuery, TipOff, WarningReport
 from schemas.settings import Settings
 
@@ -77,13 +79,18 @@ class Receipt(BaseModel):
     """The same shape whoever the request is about: nothing in it says whether the person is known."""
 
     request_id: str
-    application_no: str | None = None  # applications: quote it in a status query
+    receipt_no: str  # the one number people are given (schemas/receipts.py): quote it in a status query
+    application_no: str | None = None  # the case id of an application (older clients quoted it)
     status: str = "received"
 
 
 class ApplicationStatus(BaseModel):
-    application_no: str
+    application_no: str  # the receipt number (or the case id) as asked
     state: str  # "received" until the case tracker has opened the case, then the case state
+    stage: str = ""  # in a citizen's words (schemas/receipts.progress)
+    since: date | None = None
+    next_step: str = ""
+    expected_by: date | None = None
 
 
 # ---------------------------------------------------------------- pure: who the request is about
@@ -112,18 +119,19 @@ def subject_of(body: ChannelBody) -> Subject:
 
 
 def summary_of(body: ChannelBody) -> str:
-    """A caseworker's one-liner, with the names given, and every long number, scrubbed out."""
+    """A caseworker's one-liner in Chinese, with the names given, and every long number, scrubbed out.
+    A 12345 ticket number is not personal: it stays, so the case page can show it."""
     match body:
         case HotlineTicket():
-            text, names = f"12345 ticket {body.ticket_no}: {body.content}", [body.caller_name]
+            return (f"12345 工单 {body.ticket_no}：" + scrub(body.content, [body.caller_name]))[:SUMMARY_MAX]
         case Application():
-            text = (f"applies for {body.category}; household of {body.household_size}, annual income "
-                    f"{body.household_annual_income} yuan; reason: {body.reason}")
+            text = (f"申请{body.category}；家庭 {body.household_size} 人，年收入 {body.household_annual_income} 元；"
+                    f"申请理由：{body.reason}")
             names = [body.applicant_name]
         case TipOff():
-            text, names = f"tip-off: {body.content}", [body.subject_name]
+            text, names = f"举报内容：{body.content}", [body.subject_name]
         case WarningReport():
-            text, names = f"我要预警: {body.situation}", [body.subject_name, body.reporter]
+            text, names = f"预警情况：{body.situation}", [body.subject_name, body.reporter]
     return scrub(text, names)[:SUMMARY_MAX]
 
 
@@ -210,13 +218,18 @@ class Intake:
         request = ChannelRequest(
             request_id=request_id, channel=channel, person_key=resolved.person_key, masked_id=resolved.masked_id,
             contact_key=resolved.contact_key, match=resolved.match, township_code=subject.township,
-            summary=summary_of(body), received_at=getattr(body, "received_at", None) or self.clock())
+            summary=summary_of(body), received_at=getattr(body, "received_at", None) or self.clock(),
+            filed_by=getattr(body, "filed_by", None))
         await self.publisher.send(self.settings.topic("channel.requests"),
                                   (resolved.person_key or request_id).encode(), request.model_dump_json().encode())
         application_no = case_id_for_request(request_id) if isinstance(body, Application) else None
         if application_no:
             await self.redis.set(f"{self.prefix}application:{application_no}", resolved.person_key or "")
-        return Receipt(request_id=request_id, application_no=application_no)
+        number = receipt_no(request_id)
+        await self.redis.set(f"{self.prefix}receipt:{normalize(number)}", json.dumps({
+            "case_id": case_id_for_request(request_id), "channel": channel, "owner": resolved.person_key or "",
+            "received_on": request.received_at.date().isoformat()}))
+        return Receipt(request_id=request_id, receipt_no=number, application_no=application_no)
 
     async def resolve(self, subject: Subject, id_number: str | None, request_id: str) -> Resolved:
         """By ID number, else by name + phone + township, else unidentified (a caseworker will find them)."""
@@ -252,12 +265,26 @@ class Intake:
         return person_key, masked_id
 
     async def status(self, query: StatusQuery) -> ApplicationStatus:
+        """By receipt number (any channel; an application also needs the applicant's ID number), or by an
+        application's case id as older receipts gave it."""
         id_number = checked_id(query.id_number, "id_number")
-        owner = await self.redis.get(f"{self.prefix}application:{query.application_no}")
-        if owner is None or _text(owner) != self.keys.key(id_number):
-            raise HTTPException(404, "no application with this number for this ID number")
-        state = await self.redis.hget(projection_key(self.settings.topic_prefix, query.application_no), "state")
-        return ApplicationStatus(application_no=query.application_no, state=_text(state) if state else "received")
+        number = normalize(query.application_no)
+        found = await self.redis.get(f"{self.prefix}receipt:{number}") if number else None
+        if found is not None:
+            record = json.loads(found)
+            needs_id = record["channel"] == "application"
+            if needs_id and (id_number is None or record["owner"] != self.keys.key(id_number)):
+                raise HTTPException(404, "no application with this number for this ID number")
+            case_id, received_on = record["case_id"], date.fromisoformat(record["received_on"])
+        else:
+            owner = await self.redis.get(f"{self.prefix}application:{query.application_no}")
+            if owner is None or id_number is None or _text(owner) != self.keys.key(id_number):
+                raise HTTPException(404, "no application with this number for this ID number")
+            case_id, received_on = query.application_no, None
+        raw = await self.redis.hget(projection_key(self.settings.topic_prefix, case_id), "json")
+        case = Case.model_validate_json(raw) if raw else None
+        return ApplicationStatus(application_no=query.application_no, state=str(case.state) if case else "received",
+                                 **progress(case, received_on).model_dump())
 
 
 async def index_identity(redis: Redis, settings: Settings, name: str, phone: str, township: str, person_key: str,
@@ -368,7 +395,8 @@ def _replay(body: bytes, receive):
 def create_intake_app(settings: Settings, publisher: Publisher, *, redis: Redis | None = None,
                       clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
     """The intake API (OpenAPI at /docs). The publisher must be started by the caller."""
-    app = FastAPI(title="safetynet intake", description=__doc__)
+    app = FastAPI(title="safetynet intake", description=__doc__, docs_url=None)
+    serve_docs(app)  # Swagger UI from the package, not a CDN
     app.state.intake = Intake(settings, publisher, redis or Redis.from_url(settings.redis_url), clock)
     app.state.limiter = Limiter(app.state.intake.redis, settings.topic_prefix)
     app.add_exception_handler(RequestValidationError, validation_failed)

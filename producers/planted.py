@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from producers.city import City, household
+from producers.planted_registries import PLANTS as REGISTRY_PLANTS
 
 def plant_medical_burden(city: City) -> None:
     who = city.person()
@@ -99,4 +100,4 @@ def plant_disability_mismatch(city: City) -> None:
 
 
 PLANTS = (plant_medical_burden, plant_expenditure_hardship, plant_new_severe_disability, plant_education_burden,
-          plant_income_shock, plant_deceased_recipient, plant_disability_mismatch)
+          plant_income_shock, plant_deceased_recipient, plant_disability_mismatch, *REGISTRY_PLANTS)

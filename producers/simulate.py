@@ -5,30 +5,44 @@ not on the roster. Background activity is random but seeded; planted cases (plan
 their near misses are listed in `planted.jsonl`. Re-exported duplicate rows and medical
 reversals are part of the background.
 
-Files: roster.csv (UTF-8 with BOM), medical.csv and disaster.csv (GB18030), the rest UTF-8.
+Files: roster.csv and property.csv (UTF-8 with BOM), medical.csv, disaster.csv and hukou.csv
+(GB18030), the rest UTF-8. Background rates of the registries (version 2) are in registries.py.
 """
 from __future__ import annotations
 
 import csv
 import json
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 from producers.city import BASES, ENCODINGS, HEADERS, City, Person, household
 from producers.planted import PLANTS
+from producers.registries import registries
 
-def background(city: City, scale: float) -> None:
+PHASES = 9  # background's 7 steps, the planted cases, the files: simulate's progress counts them
+
+
+def background(city: City, scale: float, phase: Callable[[int], None] = lambda _: None) -> None:
     """Random but realistic activity for the monitored population and other residents."""
     households = monitored(city, int(55_000 * scale))
     residents = [city.person(0, 90) for _ in range(int(100_000 * scale))]
     everyone = [p for hh in households for p in hh] + residents
+    phase(1)
     roster_changes(city, households)
+    phase(2)
     for person in everyone:
         claims(city, person)
+    phase(3)
     certificates_and_registrations(city, everyone)
+    phase(4)
     deaths(city, households, residents)
+    phase(5)
     school_and_disasters(city, households)
+    phase(6)
+    registries(city, households, residents)
+    phase(7)
 
 
 def monitored(city: City, n: int) -> list[list[Person]]:
@@ -78,13 +92,21 @@ def certificates_and_registrations(city: City, everyone: list[Person]) -> None:
 
 
 def deaths(city: City, households: list[list[Person]], residents: list[Person]) -> None:
-    """0.6 % of residents die; so do a few recipients, struck off the roster only weeks later."""
+    """0.6 % of residents die; so do a few recipients, struck off the roster only weeks later.
+
+    Most deaths also reach the household register (死亡注销) days or weeks after the funeral.
+    """
     rnd = city.rnd
     for p in rnd.sample(residents, int(len(residents) * 0.006)):
-        city.funeral(p, city.day(rnd.randrange(city.days)))
+        died = city.day(rnd.randrange(city.days))
+        city.funeral(p, died)
+        if rnd.random() < 0.85:
+            city.hukou(p, died + timedelta(days=rnd.randrange(3, 45)), "死亡注销")
     for hh in rnd.sample(households, int(len(households) * 0.002)):
         died = city.day(rnd.randrange(city.days))
         city.funeral(hh[0], died)
+        if rnd.random() < 0.8:
+            city.hukou(hh[0], died + timedelta(days=rnd.randrange(3, 45)), "死亡注销")
         city.roster(hh[0], hh[0].household, "户主", len(hh), 300_000 * len(hh), died + timedelta(days=40), "退出")
 
 
@@ -101,14 +123,16 @@ def school_and_disasters(city: City, households: list[list[Person]]) -> None:
 
 # --- the city, written out ---------------------------------------------------------------------
 
-def build(scale: float, seed: int, start: date, days: int, copies: int | None = None) -> City:
+def build(scale: float, seed: int, start: date, days: int, copies: int | None = None,
+          phase: Callable[[int], None] = lambda _: None) -> City:
     """Background activity plus `copies` of every planted case (default grows with scale)."""
     city = City(start=start, days=max(1, days), rnd=random.Random(seed))
-    background(city, scale)
+    background(city, scale, phase)
     for _ in range(copies if copies is not None else max(1, round(10 * scale))):
         for plant in PLANTS:
             plant(city)
     re_export(city, 0.01)
+    phase(8)
     return city
 
 
@@ -134,5 +158,8 @@ def write(city: City, out: Path) -> dict[str, int]:
 
 
 def simulate(out: Path, scale: float = 1.0, seed: int = 1, start: date = date(2025, 1, 1), days: int = 365,
-             ) -> dict[str, int]:
-    return write(build(scale, seed, start, days), out)
+             phase: Callable[[int], None] = lambda _: None) -> dict[str, int]:
+    """Write the city; `phase(n)` is called as each of the PHASES steps completes (for progress)."""
+    counts = write(build(scale, seed, start, days, phase=phase), out)
+    phase(PHASES)
+    return counts

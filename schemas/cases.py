@@ -28,6 +28,7 @@ class CaseState(StrEnum):
 
 Verdict = Literal["confirmed", "dismissed"]
 Resolution = Literal["assistance_granted", "benefit_stopped", "no_action"]
+AssistanceCategory = Literal["低保", "特困", "低保边缘", "支出型困难", "防返贫监测"]  # the roster's 救助类别
 CaseCategory = Literal["risk", "audit", "channel"]
 IDENTIFY_PERSON = "identify_person"  # the kind of a channel case whose person nobody could match
 
@@ -72,15 +73,28 @@ class CaseOpened(CaseEvent):
     summary: str = ""
     evidence: list[Evidence] = []
     sla_due: AwareDatetime
+    event_time: date | None = None  # alerts: the date of the record that fired
+    filed_by: str | None = None  # a 12345 ticket filed by a logged-in operator: they always see it
 
 
 class EvidenceUpdated(CaseEvent):
-    """The alert behind the case was raised again (new figures) or withdrawn by late data."""
+    """An alert of the case was raised again (new figures) or withdrawn by late data."""
 
     type: Literal["evidence_updated"] = "evidence_updated"
     evidence: list[Evidence]
     severity: str | None = None
     withdrawn: bool = False
+    alert_id: str | None = None  # which of the case's alerts; None (older logs): the one that opened it
+
+
+class AlertJoined(CaseEvent):
+    """Another alert of the same rule about the same subject while the case is open: it joins, never a second case."""
+
+    type: Literal["alert_joined"] = "alert_joined"
+    alert_id: str
+    evidence: list[Evidence]
+    severity: str | None = None
+    event_time: date | None = None
 
 
 class CaseAssigned(CaseEvent):
@@ -88,10 +102,23 @@ class CaseAssigned(CaseEvent):
     assignee: str = Field(min_length=1, max_length=64)
 
 
+class Grant(CaseModel):
+    """What a caseworker granted (resolution assistance_granted): the roster columns a decision sets.
+
+    Household figures are the caseworker's own assessment; left out, the export takes them from the
+    person's latest roster row."""
+
+    category: AssistanceCategory
+    monthly_benefit_fen: int = Field(default=0, ge=0)
+    household_size: int | None = Field(default=None, ge=1, le=100)
+    household_income_fen: int | None = Field(default=None, ge=0)
+
+
 class CaseTransitioned(CaseEvent):
     type: Literal["transitioned"] = "transitioned"
     to_state: CaseState
     resolution: Resolution | None = None
+    grant: Grant | None = None  # with resolution assistance_granted only
     note: str = Field(default="", max_length=2000)
 
 
@@ -107,6 +134,14 @@ class IdentityRevealed(CaseEvent):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class DecisionExported(CaseEvent):
+    """The case's decision went out in a `safetynet decisions` file (who: actor, when: at); no IDs here."""
+
+    type: Literal["decision_exported"] = "decision_exported"
+    export_id: str = Field(min_length=1, max_length=64)
+    rows: int = Field(ge=0)  # rows in that export, all cases together
+
+
 class CaseEscalated(CaseEvent):
     type: Literal["escalated"] = "escalated"
     sla_due: AwareDatetime
@@ -114,7 +149,8 @@ class CaseEscalated(CaseEvent):
 
 
 AnyCaseEvent = Annotated[
-    CaseOpened | EvidenceUpdated | CaseAssigned | CaseTransitioned | SurveyRecorded | IdentityRevealed | CaseEscalated,
+    CaseOpened | EvidenceUpdated | AlertJoined | CaseAssigned | CaseTransitioned | SurveyRecorded | IdentityRevealed
+    | CaseEscalated | DecisionExported,
     Field(discriminator="type"),
 ]
 
@@ -156,4 +192,27 @@ class Case(CaseModel):
     survey: SurveyRecorded | None = None
     verdict: Verdict | None = None
     resolution: Resolution | None = None
+    grant: Grant | None = None
+    resolved_at: AwareDatetime | None = None  # when the resolution was decided: the decision's date
+    exports: int = 0  # decisions files this case's outcome went out in
     history: list[HistoryEntry] = []
+    channel: str | None = None  # channel cases: hotline / application / tip_off / warning_report
+    event_time: date | None = None
+    filed_by: str | None = None
+    alert_ids: list[str] = []  # alerts standing behind the case (the first opened it, later ones joined)
+    withdrawn_alerts: list[str] = []
+
+    @property
+    def closed_as_withdrawn(self) -> bool:
+        """Closed because every alert behind it was withdrawn before anyone found it true (预警撤回)."""
+        return self.state is CaseState.closed and self.withdrawn and self.verdict is None
+
+
+HOUSEHOLD_RULES = frozenset({"expenditure_hardship", "property_holder"})
+
+
+def subject_key(kind: str, person_key: str | None, household_id: str | None) -> str | None:
+    """Who a rule's case is about: the household for household rules, else the person."""
+    if kind in HOUSEHOLD_RULES and household_id:
+        return f"household:{household_id}"
+    return f"person:{person_key}" if person_key else None

@@ -39,6 +39,7 @@ class HotlineTicket(ChannelModel):
     content: Text
     received_at: AwareDatetime
     id_number: IdNumberText | None = None
+    filed_by: str | None = Field(default=None, max_length=64)  # the operator's login when filed in the web console
 
 
 class Application(ChannelModel):
@@ -55,8 +56,8 @@ class Application(ChannelModel):
 
 
 class StatusQuery(ChannelModel):
-    application_no: str = Field(min_length=1, max_length=64)
-    id_number: IdNumberText
+    application_no: str = Field(min_length=1, max_length=64)  # the receipt number (回执号), any case, dashes optional
+    id_number: IdNumberText | None = None  # required for an application: only the applicant sees its status
 
 
 class TipOff(ChannelModel):
@@ -102,3 +103,4 @@ class ChannelRequest(ChannelModel):
     township_code: str | None = Field(default=None, pattern=TOWNSHIP)
     summary: str = Field(max_length=1000)  # names, phones and ID numbers scrubbed out
     received_at: AwareDatetime
+    filed_by: str | None = Field(default=None, max_length=64)  # an operator who filed it: always sees the case

@@ -35,7 +35,8 @@ DEV_TOKEN_SECRET = "dev-only-token-secret-change-me"
 DEMO_USERS_FILE = Path(__file__).resolve().parents[1] / "infra" / "users.yaml"
 MIN_SECRET_CHARS = 32
 # SAFETYNET_* variables that are not settings: read by the tools, the tests and the local stack
-OTHER_VARIABLES = {"SAFETYNET_CONFIG", "SAFETYNET_TEST_INFRA", "SAFETYNET_KAFKA_HOME", "SAFETYNET_LOGLEVEL"}
+OTHER_VARIABLES = {"SAFETYNET_CONFIG", "SAFETYNET_TEST_INFRA", "SAFETYNET_KAFKA_HOME", "SAFETYNET_LOGLEVEL",
+                   "SAFETYNET_CASES_URL", "SAFETYNET_ADMIN_USER", "SAFETYNET_ADMIN_PASSWORD"}  # `decisions` options
 
 
 class Settings(BaseSettings):
@@ -62,6 +63,9 @@ class Settings(BaseSettings):
     broker_rebalance_timeout: float = 6.0
     store: str = "rocksdb://"
     metrics_port: int = 0
+    # A record up to this many days older than the newest its person's (or household's) state has seen is
+    # judged exactly; an older one is dead-lettered (stage `late`). `replay` runs unbounded unless told.
+    allowed_lateness_days: int = Field(default=730, ge=0)
     analytics_query_port: int = 8060  # `analytics run` answers `safetynet sql` here (it owns the chDB path)
 
     @property

@@ -1,63 +1,51 @@
-"""The faust pipeline, wired in one place.
+"""The faust pipeline: topics, tables and two agents. The logic lives in the step functions.
 
     feed.<name>  (Envelope, key person_key)
-      -> judge_people        table people_by_key: {"m", "recs": {event_id: record}, "raised"}
-           -> alerts         (AlertNotice, key alert_id)        person rules
-           -> household-members (snapshot JSON, key household_id)
-      -> judge_households    table households_by_id: {"members": {person_key: snapshot}, "raised"}
-           -> alerts                                            household rules
+      -> judge_people      table people-by-key (PersonState)        step_person
+           -> alerts           (AlertNotice, key alert_id)             person rules
+           -> household-deltas (MemberDelta, key household_id)
+      -> judge_households  table households-by-id (HouseholdState)  step_household
+           -> alerts                                                   household rules
+      late or failing input -> dead-letters {"stage", "reason", "event"}
 """
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import faust
 
-from schemas.alerts import Alert, AlertNotice
+from schemas.alerts import AlertNotice
 from schemas.codec import PydanticCodec
-from schemas.envelope import FEEDS, Envelope
+from schemas.envelope import Envelope
 from schemas.settings import Settings
+from schemas.topology import ALERTS, DEAD_LETTERS, FEED_TOPICS, HOUSEHOLD_DELTAS, STATE_TABLES, app_id, topic_name
 from streams import metrics
 from streams.config import RulesConfig
 from streams.firing import Firing
-from streams.household_rules import HOUSEHOLD_FEEDS, households_of, judge_household, member_snapshot
-from streams.person_rules import judge_person
-from streams.records import prune, to_record
-from streams.standing import Changes, apply, diff
+from streams.horizon import Reach
+from streams.household_step import step_household
+from streams.person_step import step_person
+from streams.standing import Outputs
+from streams.state import MemberDelta, StateCodec
 from streams.transport import App
 
 log = logging.getLogger(__name__)
-
-KEEP_DAYS = 2 * 365  # records this much older than the subject's newest are pruned
-
-
-def horizon(newest: str) -> str:
-    return (date.fromisoformat(newest) - timedelta(days=KEEP_DAYS)).isoformat()
-
-
-def reach_days(rules: RulesConfig) -> int:
-    """How far after its date a record can still change a judgement: its window, then a cooldown."""
-    return max(t.window_days + t.cooldown_days for t in [rules.defaults, *(rules.for_county(c) for c in rules.counties)])
 
 
 @dataclass
 class Pipeline:
     app: faust.App
     feeds_topic: faust.TopicT
-    members_topic: faust.TopicT
+    deltas_topic: faust.TopicT
     alerts_topic: faust.TopicT
     dead_letters_topic: faust.TopicT
     people: faust.Table
     households: faust.Table
     judge_people: faust.types.AgentT
     judge_households: faust.types.AgentT
-
-
-def app_id(settings: Settings) -> str:
-    return f"{settings.topic_prefix}safetynet-streams".replace(".", "-")
 
 
 def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
@@ -71,8 +59,8 @@ def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | No
     return None
 
 
-def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
-    app = App(
+def new_app(settings: Settings) -> faust.App:
+    return App(
         app_id(settings),
         broker=f"kafka://{settings.kafka_bootstrap}",
         broker_credentials=broker_credentials(settings),
@@ -84,7 +72,7 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         broker_rebalance_timeout=settings.broker_rebalance_timeout,
         broker_heartbeat_interval=1.0,
         broker_commit_interval=1.0,
-        producer_linger=0.010,  # batch the changelog, snapshot and alert sends: ~10 % more events/s than 5 ms;
+        producer_linger=0.010,  # batch the changelog, delta and alert sends: ~10 % more events/s than 5 ms;
                                 # 20 ms gained little more and pushed p99 latency at 1,000 events/s past 100 ms
         producer_max_batch_size=1 << 20,
         producer_max_request_size=4 << 20,
@@ -92,113 +80,83 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         table_standby_replicas=0,
         web_enabled=False,
     )
-    reach = reach_days(rules)  # fixed for the app's life: not recomputed per event
-    envelope_codec, notice_codec = PydanticCodec(Envelope), PydanticCodec(AlertNotice)
-    feeds_topic = app.topic(*(settings.topic(f"feed.{f}") for f in FEEDS), key_serializer="raw", value_serializer=envelope_codec)
-    members_topic = app.topic(settings.topic("household-members"), key_serializer="raw", value_serializer="json")
-    alerts_topic = app.topic(settings.topic("alerts"), key_serializer="raw", value_serializer=notice_codec)
-    dead_letters_topic = app.topic(settings.topic("dead-letters"), key_serializer="raw", value_serializer="json")
-    people = app.Table("people-by-key", default=dict)
-    households = app.Table("households-by-id", default=dict)
 
-    async def notify(action: str, alert: Alert) -> None:
+
+def state_table(app: faust.App, name: str, codec: faust.Codec) -> faust.Table:
+    """A table of step-function state: its store and its changelog carry `codec` bytes. (faust derives a
+    table's serializer from `value_type` only, so it is set before the store and changelog exist.)"""
+    table = app.Table(name, default=None)
+    table.value_serializer = codec
+    return table
+
+
+def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
+    app = new_app(settings)
+    reach = Reach.of(rules, settings.allowed_lateness_days)
+    state_codec = StateCodec()
+    feeds_topic = app.topic(*(topic_name(settings, t) for t in FEED_TOPICS.values()),
+                            key_serializer="raw", value_serializer=PydanticCodec(Envelope))
+    deltas_topic = app.topic(topic_name(settings, HOUSEHOLD_DELTAS), key_serializer="raw", value_serializer=state_codec)
+    alerts_topic = app.topic(topic_name(settings, ALERTS), key_serializer="raw", value_serializer=PydanticCodec(AlertNotice))
+    dead_letters_topic = app.topic(topic_name(settings, DEAD_LETTERS), key_serializer="raw", value_serializer="json")
+    people, households = (state_table(app, name, state_codec) for name in STATE_TABLES)
+
+    async def emit(out: Outputs, stage: str, event: Envelope | MemberDelta) -> None:
+        """Send what a step asked for. faust flushes these before it commits the input's offset."""
+        now = datetime.now(timezone.utc)
+        for action, firings in (("withdrawn", out.withdrawn), ("raised", out.raised), ("raised", out.repeat)):
+            for firing in firings:
+                await notify(action, firing, now)
+        for delta in out.deltas:
+            await deltas_topic.send(key=delta.household.encode(), value=delta)
+        if out.late:
+            metrics.LATE.labels(stage).inc()
+            await dead_letter(event, out.late, stage="late", reason_kind="late")
+
+    async def notify(action: str, firing: Firing, now: datetime) -> None:
+        alert = firing.to_alert(rules.version, now)
         await alerts_topic.send(key=alert.alert_id.encode(), value=AlertNotice(action=action, alert=alert))
-
-    async def publish(changes: Changes) -> dict[str, dict]:
-        """Send raised and withdrawn alerts. faust flushes them before it commits the input offset."""
-        sent, now = {}, datetime.now(timezone.utc)
-        for firing in changes.raise_:
-            alert = firing.to_alert(rules.version, now)
-            sent[alert.alert_id] = alert.model_dump(mode="json")
-            await notify("raised", alert)
+        if action == "raised":
             metrics.ALERTS.labels(alert.rule, alert.severity, alert.township_code or "").inc()
-        for alert_json in changes.withdraw:
-            await notify("withdrawn", Alert.model_validate(alert_json))
-            metrics.WITHDRAWN.labels(alert_json["rule"]).inc()
-        return sent
+        else:
+            metrics.WITHDRAWN.labels(alert.rule).inc()
 
-    async def resend(raised: dict) -> None:
-        """A redelivered input (after a crash) finds its state already written, but perhaps not its
-        alerts: send what stands again. Same alert_id, so consumers deduplicate."""
-        for entry in raised.values():
-            await notify("raised", Alert.model_validate(entry["alert"]))
-
-    async def settle(raised: dict, firings: list[Firing], cut: str | None) -> dict:
-        changes = diff(raised, firings, frozen_before=cut or "0000-00-00")
-        if not changes.raise_ and not changes.withdraw:
-            return raised
-        sent = await publish(changes)
-        return apply(raised, changes, sent, horizon=(date.fromisoformat(cut) - timedelta(days=reach)).isoformat()
-                     if cut else "0000-00-00")
-
-    async def dead_letter(event: Envelope | dict, exc: Exception, stage: str) -> None:
-        """Keep the whole (PII-free) event with the reason, so it can be re-driven once fixed."""
-        body = event.model_dump(mode="json") if isinstance(event, Envelope) else event
-        log.exception("%s: could not judge event %s", stage, body.get("event_id") or body.get("h"))
-        metrics.DEAD_LETTERS.labels(stage, type(exc).__name__).inc()
-        await dead_letters_topic.send(value={"stage": stage, "reason": f"{type(exc).__name__}: {exc}"[:500],
-                                            "event": body, "at": datetime.now(timezone.utc).isoformat()})
+    async def dead_letter(event: Envelope | MemberDelta, reason: str, stage: str, reason_kind: str) -> None:
+        """Keep the whole (PII-free) input with the reason, so it can be re-driven once fixed."""
+        body = event.model_dump(mode="json") if isinstance(event, Envelope) else event.to_json()
+        metrics.DEAD_LETTERS.labels(stage, reason_kind).inc()
+        await dead_letters_topic.send(value={"stage": stage, "reason": reason[:500], "event": body,
+                                            "at": datetime.now(timezone.utc).isoformat()})
 
     @app.agent(feeds_topic, name="judge-people")
     async def judge_people(events):
-        """Keep each person's records; raise person rules; forward household snapshots."""
+        """Judge each record against its person's state; raise person rules; tell the households."""
         async for event in events:
             started = time.perf_counter()
             try:
-                await judge_one_person(event)
+                before = people.get(event.person_key)
+                state, out = step_person(before, event, rules, reach)
+                await emit(out, "people", event)
+                if state is not before:
+                    people[event.person_key] = state
             except Exception as exc:  # one bad event must not stop the stream
-                await dead_letter(event, exc, "people")
+                log.exception("people: could not judge event %s", event.event_id)
+                await dead_letter(event, f"{type(exc).__name__}: {exc}", "people", type(exc).__name__)
             metrics.observe(event.feed, started, event.event_time)
 
-    async def forward(person_key: str, masked: str, records: list, cut: str | None) -> None:
-        """Send the member's snapshot to every household the roster ever put them in."""
-        snapshot = member_snapshot(masked, records)
-        for household_id in sorted(households_of(records)):
-            await members_topic.send(key=household_id.encode(),
-                                     value={"h": household_id, "p": person_key, "s": snapshot, "cut": cut})
-
-    async def judge_one_person(event: Envelope) -> None:
-        state = people[event.person_key] or {"m": event.masked_id, "recs": {}, "raised": {}, "newest": "0000", "cut": None}
-        record = to_record(event)
-        if state["recs"].get(event.event_id) == record:  # a re-export, or a redelivery after a crash
-            await resend(state["raised"])
-            if event.feed in HOUSEHOLD_FEEDS:
-                await forward(event.person_key, state["m"], list(state["recs"].values()), state["cut"])
-            return
-        recs = dict(state["recs"])
-        recs[event.event_id] = record
-        newest, cut = max(state["newest"], event.event_time.isoformat()), state["cut"]
-        cutoff = horizon(newest)
-        if min(r["d"] for r in recs.values()) < cutoff:
-            recs, frozen = prune(recs, cutoff, reach)
-            cut = max(filter(None, (cut, frozen)), default=None)
-        records = list(recs.values())
-        firings = judge_person(event.person_key, state["m"], records, rules)
-        raised = await settle(state["raised"], firings, cut)
-        if event.feed in HOUSEHOLD_FEEDS:
-            await forward(event.person_key, state["m"], records, cut)
-        people[event.person_key] = {"m": state["m"], "recs": recs, "raised": raised, "newest": newest, "cut": cut}
-
-    @app.agent(members_topic, name="judge-households")
-    async def judge_households(snapshots):
-        """Keep each household's member snapshots; raise household rules."""
-        async for snap in snapshots:
+    @app.agent(deltas_topic, name="judge-households")
+    async def judge_households(deltas):
+        """Judge each member delta against its household's state; raise household rules."""
+        async for delta in deltas:
             try:
-                await judge_one_household(snap)
+                before = households.get(delta.household)
+                state, out = step_household(before, delta, rules, reach)
+                await emit(out, "households", delta)
+                if state is not before:
+                    households[delta.household] = state
             except Exception as exc:
-                await dead_letter(snap, exc, "households")
+                log.exception("households: could not judge a delta of %s", delta.household)
+                await dead_letter(delta, f"{type(exc).__name__}: {exc}", "households", type(exc).__name__)
 
-    async def judge_one_household(snap: dict) -> None:
-        state = households[snap["h"]] or {"members": {}, "raised": {}, "cut": None}
-        if state["members"].get(snap["p"]) == snap["s"]:
-            await resend(state["raised"])
-            return
-        members = dict(state["members"])
-        members[snap["p"]] = snap["s"]
-        cut = max(filter(None, (state["cut"], snap["cut"])), default=None)
-        firings = judge_household(snap["h"], members, rules)
-        raised = await settle(state["raised"], firings, cut)
-        households[snap["h"]] = {"members": members, "raised": raised, "cut": cut}
-
-    return Pipeline(app, feeds_topic, members_topic, alerts_topic, dead_letters_topic,
+    return Pipeline(app, feeds_topic, deltas_topic, alerts_topic, dead_letters_topic,
                     people, households, judge_people, judge_households)

@@ -23,6 +23,8 @@ from schemas.envelope import DisabilityCertificate, Envelope
 from schemas.settings import Settings
 from streams.app import app_id
 from streams.replay import drain, files_by_feed, replay, start_worker, stop_worker
+from streams.bench_direct import TARGETS as DIRECT_TARGETS
+from streams.bench_direct import direct_figures, direct_rows
 from streams.topics import (committed, create_topics, delete_run, end_offsets, feed_topics, pipeline_topics,
                             wait_group_stable)
 
@@ -185,6 +187,7 @@ async def measure(settings: Settings, events: int, replay_events: int, work: Pat
         figures["replay_s"] = result.seconds["total"]
         figures["replay_1m_s"] = result.seconds["total"] * 1_000_000 / max(result.rows_read, 1)
         figures["replay_alerts"] = len(result.alerts)
+        figures.update(direct_figures(replay_dir, settings))
     finally:
         await delete_run(base, app_id(base))
         for sub in ("idle", "live"):
@@ -193,7 +196,7 @@ async def measure(settings: Settings, events: int, replay_events: int, work: Pat
     return figures
 
 
-TARGETS = {"pipeline_eps": ">= 5,000 /s", "p99_ms": "<= 100 ms"}
+TARGETS = {"pipeline_eps": ">= 5,000 /s", "p99_ms": "<= 100 ms", **DIRECT_TARGETS}
 
 
 def table(figures: dict) -> str:
@@ -206,7 +209,8 @@ def table(figures: dict) -> str:
             ("replay_1m_s", f"{figures['replay_1m_s']:.1f}",
              f"measured {figures['replay_s']:.1f} s for {figures['replay_rows']} rows"),
             ("rss_bytes_per_person", round(figures["rss_bytes_per_person"]),
-             f"{figures['tracked_people']} people; x100,000 = {figures['rss_bytes_per_person'] * 1e5 / 2**20:.0f} MiB")]
+             f"{figures['tracked_people']} people; x100,000 = {figures['rss_bytes_per_person'] * 1e5 / 2**20:.0f} MiB"),
+            *direct_rows(figures)]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name:<{width}}  {str(value):>12}  {note}" for name, value, note in rows)
 

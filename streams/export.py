@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.alerts import Alert, AlertNotice
 from schemas.settings import Settings
+from schemas.topology import ALERTS, topic_name
 from streams.topics import partitions
 
 
@@ -29,7 +30,11 @@ def select(alerts: Iterable[Alert], since: date | None = None, rule: str | None 
 
 async def read_notices(settings: Settings) -> list[AlertNotice]:
     """Every notice on the alerts topic up to its current end."""
-    topic = settings.topic("alerts")
+    return [AlertNotice.model_validate_json(v) for v in await read_topic(settings, topic_name(settings, ALERTS))]
+
+
+async def read_topic(settings: Settings, topic: str) -> list[bytes]:
+    """Every message value of a topic up to its current end, partition by partition."""
     consumer = AIOKafkaConsumer(**settings.kafka_options(), enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     try:
@@ -40,12 +45,12 @@ async def read_notices(settings: Settings) -> list[AlertNotice]:
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)
-        notices: list[AlertNotice] = []
+        values: list[bytes] = []
         while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             batch = await consumer.getmany(*parts, timeout_ms=500)
             for records in batch.values():
-                notices.extend(AlertNotice.model_validate_json(r.value) for r in records)
-        return notices
+                values.extend(r.value for r in records)
+        return values
     finally:
         await consumer.stop()
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from schemas.alerts import SEVERITY_RANK, Alert, Evidence
@@ -24,19 +24,24 @@ KIND = {
     "business_owner": "audit",
 }
 
+EvidenceItem = tuple[str, str, float | None]  # (feed, key, figure)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Firing:
     rule: str
     person_key: str
     subject: str  # masked ID
     trigger_id: str  # event_id of the record the rule was judged at
-    on: str  # event date, ISO
-    order: tuple[str, str, str]
+    order: tuple[int, str, str]  # the trigger's (day, feed, natural key)
     severity: str
     household_id: str | None
     township_code: str | None
-    evidence: tuple[tuple[str, str, float | None], ...] = field(default=())
+    evidence: tuple[EvidenceItem, ...] = ()
+
+    @property
+    def day(self) -> int:
+        return self.order[0]
 
     @property
     def alert_id(self) -> str:
@@ -44,30 +49,45 @@ class Firing:
 
     def fingerprint(self) -> str:
         """What a consumer sees: a change here re-sends the alert under the same id."""
-        parts = (self.severity, self.household_id, self.township_code, self.on, self.evidence)
+        parts = (self.severity, self.household_id, self.township_code, self.order[0], self.evidence)
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
     def to_alert(self, rule_version: str, triggered_at: datetime) -> Alert:
         return Alert(
             alert_id=self.alert_id, rule=self.rule, kind=KIND[self.rule], severity=self.severity,
             subject=self.subject, person_key=self.person_key, household_id=self.household_id,
-            township_code=self.township_code, event_time=date.fromisoformat(self.on),
+            township_code=self.township_code, event_time=date.fromordinal(self.day),
             triggered_at=triggered_at, rule_version=rule_version,
             evidence=[Evidence(feed=f, key=k, figure=v) for f, k, v in self.evidence],
         )
 
+    def encode(self) -> list:
+        return [self.rule, self.person_key, self.subject, self.trigger_id, list(self.order), self.severity,
+                self.household_id, self.township_code, [list(e) for e in self.evidence]]
 
-def apply_cooldown(firings: list[Firing], cooldown_days: Callable[[Firing], int]) -> list[Firing]:
-    """Keep a firing unless the same person+rule fired within the cooldown at no lower severity."""
+    @classmethod
+    def decode(cls, row: list) -> Firing:
+        rule, person, subject, trigger, order, severity, household, township, evidence = row
+        return cls(rule, person, subject, trigger, tuple(order), severity, household, township,
+                   tuple(tuple(e) for e in evidence))
+
+
+def apply_cooldown(candidates: Iterable[Firing], cooldown_days: Callable[[Firing], int],
+                   earlier: Iterable[Firing] = ()) -> list[Firing]:
+    """Keep a firing unless the same person+rule fired within the cooldown at no lower severity.
+
+    `earlier`: firings already kept before the first candidate (a re-judgement from a day on).
+    """
     kept: list[Firing] = []
     last: dict[tuple[str, str], list[Firing]] = {}
-    for f in sorted(firings, key=lambda f: f.order):
-        earlier = last.setdefault((f.person_key, f.rule), [])
-        on = date.fromisoformat(f.on)
-        if any((on - date.fromisoformat(e.on)).days < cooldown_days(f)
-               and SEVERITY_RANK[e.severity] >= SEVERITY_RANK[f.severity] for e in earlier):
+    for f in earlier:
+        last.setdefault((f.person_key, f.rule), []).append(f)
+    for f in sorted(candidates, key=lambda f: f.order):
+        before = last.setdefault((f.person_key, f.rule), [])
+        window = cooldown_days(f)
+        if any(f.day - e.day < window and SEVERITY_RANK[e.severity] >= SEVERITY_RANK[f.severity] for e in before):
             continue
-        earlier.append(f)
+        before.append(f)
         kept.append(f)
     return kept
 

@@ -1,110 +1,186 @@
-"""The rules judged over a household (partitioned by household_id): expenditure_hardship, income_shock.
+"""The rules judged over a household (partitioned by household_id).
 
-A household's state is one snapshot per member, sent by the person stage whenever that member's
-household-relevant records change: {"m": masked_id, "recs": [roster rows, live claims, ...]}.
+`expenditure_hardship` and `property_holder` fire on a crossing (contract section 3, v2): at a
+tipping record r on day d, `across(d, records before r)` is false and `across(d, records up to r)`
+is true; see RULES.md. `income_shock` fires at each qualifying record of a member.
 """
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from operator import attrgetter
 
-from streams.config import RulesConfig
-from streams.firing import Firing, apply_cooldown, yuan
-from streams.records import Record, live_claims, order, window_start
+from streams.config import RulesConfig, Thresholds
+from streams.firing import Firing, yuan
+from streams.records import (Claim, Disaster, Employment, Property, Record, RosterRow, Schooling, by_kind, live_claims,
+                             window_start)
 from streams.roster import RosterHistory
+from streams.state import MemberLog
 
-HOUSEHOLD_FEEDS = ("roster", "medical", "education", "employment", "disaster")
+HOUSEHOLD_FEEDS = frozenset({"roster", "medical", "education", "employment", "disaster", "property"})
+NON_RESIDENTIAL = frozenset({"商业", "办公", "工业"})
 
-
-def member_snapshot(masked: str, records: list[Record]) -> dict:
-    """What the household stage needs of one person: roster rows and spend/shock records."""
-    kept = [r for r in records if r["f"] in ("roster", "education", "employment", "disaster")]
-    return {"m": masked, "recs": sorted(kept + live_claims(records), key=order)}
-
-
-def households_of(records: list[Record]) -> set[str]:
-    return {r["h"] for r in records if r["f"] == "roster"}
+Order = tuple[int, str, str]
+DAY = attrgetter("day")
 
 
-class Household:
-    def __init__(self, household_id: str, members: dict[str, dict]) -> None:
-        self.id = household_id
-        self.members = members
-        self.rosters = {key: RosterHistory(m["recs"]) for key, m in members.items()}
-        self.rows = RosterHistory([r for m in members.values() for r in m["recs"] if r["f"] == "roster" and r["h"] == household_id])
+@dataclass(slots=True)
+class Member:
+    masked: str
+    kinds: dict[type[Record], list[Record]]  # the member's records by type, each in order
+    roster: RosterHistory = field(init=False)
+    live: list[Claim] = field(init=False)  # claims no reversal cancels
+    orders: list[Order] = field(init=False)  # live claims and education records, in order
+    running: list[int] = field(init=False)  # running[i] = their spend before orders[i]
 
-    def is_member(self, person_key: str, on: str) -> bool:
-        return self.rosters[person_key].household_on(on) == self.id
+    def __post_init__(self) -> None:
+        self.roster = RosterHistory(self.kinds.get(RosterRow, []), in_order=True)
+        self.live = live_claims(self.kinds.get(Claim, []))
+        schooling = self.kinds.get(Schooling, [])
+        spend = [(c.order, c.out_of_pocket) for c in self.live] + [(r.order, r.net) for r in schooling]
+        if schooling and self.live:
+            spend.sort()
+        self.orders, self.running, total = [o for o, _ in spend], [0], 0
+        for _, amount in spend:
+            total += amount
+            self.running.append(total)
 
-    def active_on(self, on: str) -> bool:
-        return any((row := r.as_of(on)) is not None and row["h"] == self.id and row["on"] for r in self.rosters.values())
-
-    def spend_records(self) -> list[tuple[str, str, int, Record]]:
-        """(day, owner, amount, record) for every live claim and education record, by day."""
-        spend = []
-        for key, m in self.members.items():
-            for r in m["recs"]:
-                if r["f"] == "medical":
-                    spend.append((r["d"], key, r["oop"], r))
-                elif r["f"] == "education":
-                    spend.append((r["d"], key, r["net"], r))
-        return sorted(spend, key=lambda s: order(s[3]))
-
-
-def judge_household(household_id: str, members: dict[str, dict], rules: RulesConfig) -> list[Firing]:
-    household = Household(household_id, members)
-    firings = [*expenditure_hardship(household, rules), *income_shock(household, rules)]
-    return apply_cooldown(firings, lambda f: rules.for_county(f.township_code).cooldown_days)
+    def spend_between(self, start: Order, end: Order, inclusive: bool) -> int:
+        """Sum of spend ordered in [start, end) (or [start, end] when inclusive)."""
+        lo = bisect_left(self.orders, start)
+        hi = (bisect_right if inclusive else bisect_left)(self.orders, end)
+        return self.running[max(hi, lo)] - self.running[lo]
 
 
-def expenditure_hardship(household: Household, rules: RulesConfig) -> list[Firing]:
-    spend = household.spend_records()
-    days = [s[0] for s in spend]
-    firings = []
-    for on, owner, amount, record in spend:
-        figures = household.rows.as_of(on)
-        if figures is None or not household.is_member(owner, on) or not household.active_on(on):
+def member_of(log: MemberLog) -> Member:
+    """The rules' view of one member, built when their records change and reused until then."""
+    if log.derived is None:
+        log.derived = Member(log.masked, by_kind(log.records.values()))
+    return log.derived
+
+
+@dataclass(slots=True)
+class HouseholdView:
+    household_id: str
+    members: dict[str, Member]  # person_key -> everyone the roster ever put in this household
+    since: int
+    rows: RosterHistory | None = None  # the household's own rows: its figures as of a day
+
+    def __post_init__(self) -> None:
+        if self.rows is None:
+            self.rows = RosterHistory(r for m in self.members.values() for r in m.roster.rows
+                                      if r.household == self.household_id)
+
+    @classmethod
+    def of(cls, household_id: str, members: dict[str, MemberLog], since: int,
+           rows: RosterHistory | None = None) -> HouseholdView:
+        return cls(household_id, {k: member_of(log) for k, log in members.items()}, since, rows)
+
+    def members_on(self, day: int) -> list[str]:
+        return [k for k, m in self.members.items() if m.roster.household_on(day) == self.household_id]
+
+    def active_on(self, day: int, members: list[str]) -> bool:
+        return any(self.members[k].roster.active_on(day) is not None for k in members)
+
+    def triggers(self, kind: type[Record]) -> list[tuple[str, Record]]:
+        found = []
+        for k, m in self.members.items():
+            group = m.live if kind is Claim else m.kinds.get(kind)
+            if group and group[-1].day >= self.since:  # usually only the member whose record just came
+                found += [(k, r) for r in group[bisect_left(group, self.since, key=DAY):]]
+        return sorted(found, key=lambda kr: kr[1].order) if len(self.members) > 1 else found
+
+
+def expenditure_hardship(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]:
+    for owner, record in sorted(view.triggers(Claim) + view.triggers(Schooling), key=lambda kr: kr[1].order):
+        day = record.day
+        members = view.members_on(day)
+        row = view.rows.as_of(day)
+        if owner not in members or row is None or not view.active_on(day, members):
             continue
-        limits = rules.for_county(figures["t"])
-        line_total = limits.yearly_line_fen * figures["n"]
-        if figures["inc"] < line_total:
+        limits = rules.for_county(row.township)
+        line_total = limits.yearly_line_fen * row.size
+        if row.income < line_total:
             continue  # poor on income alone: not what this rule looks for
-        start = window_start(date.fromisoformat(on), limits.window_days).isoformat()
-        window = spend[bisect_left(days, start):bisect_right(days, on)]
-        members = {key for key in household.members if household.is_member(key, on)}
-        total = sum(s[2] for s in window if s[1] in members)
-        left = figures["inc"] - total
-        if left >= line_total:
-            continue
+        start = (window_start(day, limits.window_days), "", "")
+        before = sum(view.members[k].spend_between(start, record.order, inclusive=False) for k in members)
+        through = sum(view.members[k].spend_between(start, record.order, inclusive=True) for k in members)
+        if row.income - before < line_total or row.income - through >= line_total:
+            continue  # across already before this record, or still not across after it: no crossing
+        left = row.income - through
         severity = "high" if 2 * left < line_total else "medium"
-        key = record["sid"] if record["f"] == "medical" else record["ref"]
-        evidence = ((record["f"], key, yuan(amount)), ("roster", figures["k"], yuan(figures["inc"])),
-                    ("household", "365d_rigid_spend", yuan(total)),
-                    ("household", "per_capita_after_spend", yuan(left // figures["n"])))
-        firings.append(Firing("expenditure_hardship", owner, household.members[owner]["m"], record["id"], on,
-                              order(record), severity, household.id, figures["t"], evidence))
-    return firings
+        amount = record.out_of_pocket if type(record) is Claim else record.net
+        ref = record.settlement if type(record) is Claim else record.ref
+        yield Firing("expenditure_hardship", owner, view.members[owner].masked, record.eid, record.order, severity,
+                     view.household_id, row.township,
+                     ((record.feed, ref, yuan(amount)), ("roster", row.key, yuan(row.income)),
+                      ("household", "365d_rigid_spend", yuan(through)),
+                      ("household", "per_capita_after_spend", yuan(left // row.size))))
 
 
-def income_shock(household: Household, rules: RulesConfig) -> list[Firing]:
-    firings = []
-    for key, m in household.members.items():
-        for r in m["recs"]:
-            if r["f"] not in ("employment", "disaster") or not household.is_member(key, r["d"]):
+def held_units(view: HouseholdView, members: list[str], end: Order, inclusive: bool) -> dict[str, str]:
+    """unit ref -> use, for units members hold after the records ordered before `end` (or up to it)."""
+    latest: dict[tuple[str, str], Property] = {}
+    for k in members:
+        for r in view.members[k].kinds.get(Property, []):
+            if r.order < end or (inclusive and r.order == end):
+                if (k, r.ref) not in latest or latest[(k, r.ref)].order < r.order:
+                    latest[(k, r.ref)] = r
+    return {r.ref: r.use for r in latest.values() if r.action == "取得"}
+
+
+def disqualifying(units: dict[str, str], limits: Thresholds) -> bool:
+    residential = sum(1 for use in units.values() if use == "住宅")
+    return residential >= limits.residential_units_threshold or any(use in NON_RESIDENTIAL for use in units.values())
+
+
+def property_holder(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]:
+    for owner, record in view.triggers(Property):
+        if record.action != "取得":
+            continue
+        day = record.day
+        members = view.members_on(day)
+        row = view.rows.as_of(day)
+        if owner not in members or row is None or not view.active_on(day, members):
+            continue
+        limits = rules.for_county(row.township)
+        if disqualifying(held_units(view, members, record.order, inclusive=False), limits):
+            continue  # already across
+        units = held_units(view, members, record.order, inclusive=True)
+        if not disqualifying(units, limits):
+            continue
+        residential = sum(1 for use in units.values() if use == "住宅")
+        yield Firing("property_holder", owner, view.members[owner].masked, record.eid, record.order, "medium",
+                     view.household_id, row.township,
+                     (("property", record.ref, None), ("household", "residential_units", float(residential)),
+                      ("household", "units_held", float(len(units)))))
+
+
+def income_shock(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]:
+    for owner, record in sorted(view.triggers(Employment) + view.triggers(Disaster), key=lambda kr: kr[1].order):
+        members = view.members_on(record.day)
+        row = view.rows.as_of(record.day)
+        if owner not in members or row is None or not view.active_on(record.day, members):
+            continue
+        limits = rules.for_county(row.township)
+        if type(record) is Employment:
+            if record.action != "失业登记":
                 continue
-            figures = household.rows.as_of(r["d"])
-            if figures is None or not household.active_on(r["d"]):
+            severity, evidence = "medium", ("employment", record.key, None)
+        else:
+            if record.loss < limits.disaster_fen:
                 continue
-            limits = rules.for_county(figures["t"])
-            if r["f"] == "employment":
-                if r["a"] != "失业登记":
-                    continue
-                severity, evidence = "medium", (("employment", r["k"], None),)
-            else:
-                if r["loss"] < limits.disaster_fen:
-                    continue
-                severity = "high" if r["loss"] >= 5 * limits.disaster_fen else "medium"
-                evidence = (("disaster", r["k"], yuan(r["loss"])),)
-            firings.append(Firing("income_shock", key, m["m"], r["id"], r["d"], order(r),
-                                  severity, household.id, figures["t"], evidence))
-    return firings
+            severity = "high" if record.loss >= 5 * limits.disaster_fen else "medium"
+            evidence = ("disaster", record.key, yuan(record.loss))
+        yield Firing("income_shock", owner, view.members[owner].masked, record.eid, record.order, severity,
+                     view.household_id, row.township, (evidence,))
+
+
+HouseholdRule = Callable[[HouseholdView, RulesConfig], Iterable[Firing]]
+HOUSEHOLD_RULES: tuple[HouseholdRule, ...] = (expenditure_hardship, property_holder, income_shock)
+
+
+def judge_household(view: HouseholdView, rules: RulesConfig) -> list[Firing]:
+    """Every firing of the household rules at triggers from `view.since` on, before cooldown."""
+    return [f for rule in HOUSEHOLD_RULES for f in rule(view, rules)]

@@ -12,6 +12,8 @@ LATENCY = Histogram("safetynet_stream_processing_seconds", "Time to judge one ev
 FRESHNESS = Gauge("safetynet_feed_newest_event_timestamp", "Event time of the newest record per feed", ["feed"])
 ALERTS = Counter("safetynet_alerts_raised_total", "Alerts raised", ["rule", "severity", "township"])
 WITHDRAWN = Counter("safetynet_alerts_withdrawn_total", "Alerts withdrawn by late data", ["rule"])
+LATE = Counter("safetynet_stream_late_records_total",
+               "Records later than allowed_lateness_days, dead-lettered with stage late", ["stage"])
 DEAD_LETTERS = Counter("safetynet_stream_dead_letters_total", "Events the processors could not judge", ["stage", "reason"])
 
 _newest: dict[str, date] = {}

@@ -1,102 +1,192 @@
-"""The rules judged from one person's own records (partitioned by person_key)."""
+"""The rules judged from one person's own records (partitioned by person_key).
+
+Each rule is a function `rule(view, rules) -> firings` over a `PersonView`; it judges the
+triggering records dated on or after `view.since` (earlier judgements cannot have changed).
+Adding a rule: write the function, add it to PERSON_RULES, give it a rules.yaml entry if it has
+a threshold, and a severity in RULES.md.
+"""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from operator import attrgetter
 
 from streams.config import RulesConfig
-from streams.firing import Firing, apply_cooldown, yuan
-from streams.records import Record, live_claims, order, window_start
+from streams.firing import Firing, yuan
+from streams.records import (Business, Certificate, Claim, Funeral, Hukou, Record, RosterRow, Rural, Schooling,
+                             Vehicle, by_kind, live_claims, window_start)
 from streams.roster import RosterHistory
 
 MAX_EVIDENCE = 50
+DAY = attrgetter("day")
+DEATH_ACTION = "死亡注销"
 
 
-def judge_person(person_key: str, masked: str, records: list[Record], rules: RulesConfig) -> list[Firing]:
-    """Every alert this person's records raise, after cooldown; independent of arrival order."""
-    roster = RosterHistory(records)
-    firings = [
-        *medical_burden(person_key, masked, records, roster, rules),
-        *certificate_rules(person_key, masked, records, roster),
-        *deceased_recipient(person_key, masked, records, roster),
-        *education_burden(records, roster, rules),
-    ]
-    return apply_cooldown(firings, lambda f: rules.for_county(f.township_code).cooldown_days)
+@dataclass(slots=True)
+class PersonView:
+    person_key: str
+    masked: str
+    kinds: dict[type[Record], list[Record]]  # the person's records by type, each in order
+    since: int  # judge triggers dated on or after this day
+    roster: RosterHistory
+
+    @classmethod
+    def of(cls, person_key: str, masked: str, records: Iterable[Record] | dict[type[Record], list[Record]],
+           since: int) -> PersonView:
+        kinds = records if isinstance(records, dict) else by_kind(records)
+        return cls(person_key, masked, kinds, since, RosterHistory(kinds.get(RosterRow, []), in_order=True))
+
+    def all(self, kind: type[Record]) -> list:
+        return self.kinds.get(kind, [])
+
+    def triggers(self, kind: type[Record]) -> list:
+        group = self.kinds.get(kind)
+        if not group or group[-1].day < self.since:
+            return []
+        return group[bisect_left(group, self.since, key=DAY):]
+
+    def placement(self, day: int) -> tuple[str | None, str]:
+        """(household, township) as of a day; off the roster: no household, the ID's county + 000."""
+        row = self.roster.as_of(day)
+        return (row.household, row.township) if row else (None, self.masked[:6] + "000")
+
+    def fire(self, rule: str, trigger: Record, severity: str, household: str | None, township: str | None,
+             *evidence: tuple) -> Firing:
+        return Firing(rule, self.person_key, self.masked, trigger.eid, trigger.order, severity, household, township,
+                      tuple(evidence))
 
 
-def placement(masked: str, roster: RosterHistory, on: str) -> tuple[str | None, str]:
-    """(household, township) as of a day; off the roster: no household, the ID's county + 000."""
-    row = roster.as_of(on)
-    return (row["h"], row["t"]) if row else (None, masked[:6] + "000")
+def roster_evidence(row: RosterRow) -> tuple:
+    return ("roster", row.key, yuan(row.benefit))
 
 
-def medical_burden(person_key: str, masked: str, records: list[Record], roster: RosterHistory,
-                   rules: RulesConfig) -> list[Firing]:
-    claims = live_claims(records)
-    days = [c["d"] for c in claims]
-    running = [0]
+def medical_burden(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
+    claims = live_claims(view.all(Claim))
+    days, running = [c.day for c in claims], [0]
     for c in claims:
-        running.append(running[-1] + c["oop"])
-    firings = []
-    for claim in claims:
-        household, township = placement(masked, roster, claim["d"])
+        running.append(running[-1] + c.out_of_pocket)
+    for claim in claims[bisect_left(days, view.since):]:
+        household, township = view.placement(claim.day)
         limits = rules.for_county(township)
-        start = window_start(date.fromisoformat(claim["d"]), limits.window_days).isoformat()
-        lo, hi = bisect_left(days, start), bisect_right(days, claim["d"])  # the whole of day d counts
-        total = running[hi] - running[lo]
+        lo, hi = bisect_left(days, window_start(claim.day, limits.window_days)), bisect_right(days, claim.day)
+        total = running[hi] - running[lo]  # the whole of day d counts
         if total < limits.medical_fen:
             continue
         severity = "critical" if total >= 2 * limits.medical_fen else "high"
-        contributing = [("medical", c["sid"], yuan(c["oop"])) for c in claims[lo:hi] if c is not claim][-MAX_EVIDENCE:]
-        evidence = (("medical", claim["sid"], yuan(total)), *contributing)
-        firings.append(Firing("medical_burden", person_key, masked, claim["id"], claim["d"], order(claim),
-                              severity, household, township, evidence))
-    return firings
+        contributing = [("medical", c.settlement, yuan(c.out_of_pocket)) for c in claims[lo:hi] if c is not claim]
+        yield view.fire("medical_burden", claim, severity, household, township,
+                        ("medical", claim.settlement, yuan(total)), *contributing[-MAX_EVIDENCE:])
 
 
-def certificate_rules(person_key: str, masked: str, records: list[Record], roster: RosterHistory) -> list[Firing]:
-    firings = []
-    for cert in sorted((r for r in records if r["f"] == "disability"), key=order):
-        household, township = placement(masked, roster, cert["d"])
-        evidence = (("disability", cert["ref"], float(cert["g"])),)
-        if cert["a"] in ("新办", "等级变更") and cert["g"] <= 2:
-            severity = "critical" if cert["g"] == 1 else "high"
-            firings.append(Firing("new_severe_disability", person_key, masked, cert["id"], cert["d"], order(cert),
-                                  severity, household, township, evidence))
-        row = roster.active_on(cert["d"])
-        mismatch = cert["a"] == "注销" or (cert["a"] == "等级变更" and cert["g"] >= 3)
-        if row is not None and row["dis"] and mismatch:
-            severity = "high" if cert["a"] == "注销" else "medium"
-            audit_evidence = (*evidence, ("roster", row["k"], yuan(row["mb"])))
-            firings.append(Firing("disability_mismatch", person_key, masked, cert["id"], cert["d"], order(cert),
-                                  severity, row["h"], row["t"], audit_evidence))
-    return firings
+def new_severe_disability(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
+    for cert in view.triggers(Certificate):
+        if cert.action in ("新办", "等级变更") and cert.grade <= 2:
+            severity = "critical" if cert.grade == 1 else "high"
+            yield view.fire("new_severe_disability", cert, severity, *view.placement(cert.day),
+                            ("disability", cert.ref, float(cert.grade)))
 
 
-def deceased_recipient(person_key: str, masked: str, records: list[Record], roster: RosterHistory) -> list[Firing]:
-    firings = []
-    for death in sorted((r for r in records if r["f"] == "funeral"), key=order):
-        row = roster.active_on(death["d"]) or roster.active_after(death["d"])
-        if row is None:
+def disability_mismatch(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
+    for cert in view.triggers(Certificate):
+        row = view.roster.active_on(cert.day)
+        if row is None or not row.disability_basis:
             continue
-        evidence = (("funeral", death["ref"], None), ("roster", row["k"], yuan(row["mb"])))
-        firings.append(Firing("deceased_recipient", person_key, masked, death["id"], death["d"], order(death),
-                              "high", row["h"], row["t"], evidence))
-    return firings
+        if cert.action == "注销" or (cert.action == "等级变更" and cert.grade >= 3):
+            severity = "high" if cert.action == "注销" else "medium"
+            yield view.fire("disability_mismatch", cert, severity, row.household, row.township,
+                            ("disability", cert.ref, float(cert.grade)), roster_evidence(row))
 
 
-def education_burden(records: list[Record], roster: RosterHistory, rules: RulesConfig) -> list[Firing]:
+def death_records(records: Iterable[Record]) -> list[Record]:
+    """Funeral records and hukou 死亡注销, in order: every piece of death evidence."""
+    return sorted((r for r in records if type(r) is Funeral or (type(r) is Hukou and r.action == DEATH_ACTION)),
+                  key=lambda r: r.order)
+
+
+def deceased_recipient(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
+    """One alert per person, at the first death record that meets an active roster row (on its day, or
+    a later 在保 row: someone put on the roster after their death). Judged over the whole history."""
+    deaths = death_records([*view.all(Funeral), *view.all(Hukou)])
+    for death in deaths:
+        row = view.roster.active_on(death.day) or view.roster.active_after(death.day)
+        if row is not None:
+            evidence = [(d.feed, d.ref if type(d) is Funeral else d.key, None) for d in deaths]
+            yield view.fire("deceased_recipient", death, "high", row.household, row.township,
+                            *evidence, roster_evidence(row))
+            return
+
+
+def education_burden(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
     """Records here are keyed by the guardian; the student is the subject."""
-    firings = []
-    for aid in sorted((r for r in records if r["f"] == "education"), key=order):
-        guardian = roster.active_on(aid["d"])
+    for aid in view.triggers(Schooling):
+        guardian = view.roster.active_on(aid.day)
         if guardian is None:
             continue
-        limit = rules.for_county(guardian["t"]).education_fen
-        if aid["net"] < limit:
+        limit = rules.for_county(guardian.township).education_fen
+        if aid.net < limit:
             continue
-        severity = "high" if aid["net"] >= 2 * limit else "medium"
-        evidence = (("education", aid["ref"], yuan(aid["net"])),)
-        firings.append(Firing("education_burden", aid["sk"], aid["sm"], aid["id"], aid["d"], order(aid),
-                              severity, guardian["h"], guardian["t"], evidence))
-    return firings
+        severity = "high" if aid.net >= 2 * limit else "medium"
+        yield Firing("education_burden", aid.student_key, aid.student_masked, aid.eid, aid.order, severity,
+                     guardian.household, guardian.township, (("education", aid.ref, yuan(aid.net)),))
+
+
+def rural_unassisted(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
+    """Monitored by the rural revitalisation bureau (纳入), not active with us on that day."""
+    for record in view.triggers(Rural):
+        if record.action == "纳入" and view.roster.active_on(record.day) is None:
+            row = view.roster.as_of(record.day)  # a person never on the roster: the rural record's township
+            yield view.fire("rural_unassisted", record, "high", row.household if row else None,
+                            row.township if row else record.township, ("rural", record.key, None))
+
+
+def moved_away(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
+    """迁出 of an active person to a county outside their roster township's city (first 4 digits)."""
+    for record in view.triggers(Hukou):
+        row = view.roster.active_on(record.day)
+        if record.action == "迁出" and row is not None and record.destination[:4] != row.township[:4]:
+            yield view.fire("moved_away", record, "medium", row.household, row.township,
+                            ("hukou", record.key, None), roster_evidence(row))
+
+
+def incarcerated(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
+    for record in view.triggers(Hukou):
+        row = view.roster.active_on(record.day)
+        if record.action == "服刑" and row is not None:
+            yield view.fire("incarcerated", record, "high", row.household, row.township,
+                            ("hukou", record.key, None), roster_evidence(row))
+
+
+def vehicle_owner(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
+    for car in view.triggers(Vehicle):
+        row = view.roster.active_on(car.day)
+        if row is None or car.action not in ("注册登记", "转入登记"):
+            continue
+        limits = rules.for_county(row.township)
+        if car.vehicle_type in limits.vehicle_types_firing and car.price >= limits.vehicle_price_fen:
+            yield view.fire("vehicle_owner", car, "medium", row.household, row.township,
+                            ("vehicle", car.ref, yuan(car.price)), roster_evidence(row))
+
+
+def business_owner(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
+    for firm in view.triggers(Business):
+        row = view.roster.active_on(firm.day)
+        if row is None or firm.action != "设立":
+            continue
+        company = firm.entity_type in ("有限责任公司", "股份有限公司")
+        if company or (firm.entity_type == "个体工商户" and firm.capital >= rules.for_county(row.township).business_capital_fen):
+            yield view.fire("business_owner", firm, "medium", row.household, row.township,
+                            ("business", firm.ref, yuan(firm.capital)), roster_evidence(row))
+
+
+PersonRule = Callable[[PersonView, RulesConfig], Iterable[Firing]]
+PERSON_RULES: tuple[PersonRule, ...] = (
+    medical_burden, new_severe_disability, disability_mismatch, deceased_recipient, education_burden,
+    rural_unassisted, moved_away, incarcerated, vehicle_owner, business_owner)
+WHOLE_HISTORY_RULES = frozenset({"deceased_recipient"})  # judged over every record, not from `since`
+
+
+def judge_person(view: PersonView, rules: RulesConfig) -> list[Firing]:
+    """Every firing of the person rules at triggers from `view.since` on, before cooldown."""
+    return [f for rule in PERSON_RULES for f in rule(view, rules)]
+

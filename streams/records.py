@@ -1,76 +1,221 @@
-"""Compact, JSON-native copies of envelopes: what the tables keep about each record.
+"""What the stream state keeps about each record: one small, slotted, typed value per feed.
 
-Every record is a dict with `f` (feed), `d` (event date, ISO), `id` (event_id) and `k` (the
-natural key, for deterministic same-day order), plus a few figures of its feed.
+Every record has `day` (event date as a day number, `date.toordinal()`), `eid` (the envelope's
+event_id: re-exports collapse on it) and `key` (the natural key, PII-free: it orders records of
+one day). Records are totally ordered by (day, feed, key), whatever order they arrived in.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from operator import attrgetter
+from datetime import date
+from typing import ClassVar
 
 from schemas.envelope import Envelope
 
-Record = dict[str, Any]
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    feed: ClassVar[str] = ""
+    day: int
+    eid: str
+    key: str
+
+    @property
+    def order(self) -> tuple[int, str, str]:
+        return (self.day, self.feed, self.key)
+
+    @property
+    def iso(self) -> str:
+        return date.fromordinal(self.day).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow(Record):
+    feed: ClassVar[str] = "roster"
+    household: str
+    township: str
+    active: bool  # 状态 在保
+    income: int  # 家庭年收入, fen
+    size: int  # 家庭人口
+    disability_basis: bool  # 认定依据 contains 残疾
+    benefit: int  # 月救助金额, fen
+
+
+@dataclass(frozen=True, slots=True)
+class Claim(Record):
+    feed: ClassVar[str] = "medical"
+    settlement: str
+    out_of_pocket: int  # fen, negative on a reversal
+    reversal: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate(Record):
+    feed: ClassVar[str] = "disability"
+    ref: str
+    action: str
+    grade: int
+
+
+@dataclass(frozen=True, slots=True)
+class Funeral(Record):
+    feed: ClassVar[str] = "funeral"
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class Schooling(Record):
+    """Keyed by the guardian; the student is the subject of education_burden."""
+
+    feed: ClassVar[str] = "education"
+    ref: str
+    student_key: str
+    student_masked: str
+    net: int  # 学杂费 + 住宿费 - 已获资助, fen, as is
+
+
+@dataclass(frozen=True, slots=True)
+class Employment(Record):
+    feed: ClassVar[str] = "employment"
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disaster(Record):
+    feed: ClassVar[str] = "disaster"
+    township: str
+    loss: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rural(Record):
+    feed: ClassVar[str] = "rural"
+    township: str
+    monitor_type: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hukou(Record):
+    feed: ClassVar[str] = "hukou"
+    action: str
+    destination: str  # 6-digit county code for 迁出, else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle(Record):
+    feed: ClassVar[str] = "vehicle"
+    ref: str
+    vehicle_type: str
+    action: str
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class Property(Record):
+    feed: ClassVar[str] = "property"
+    ref: str  # tokenised 不动产单元号
+    use: str
+    action: str  # 取得 / 注销
+
+
+@dataclass(frozen=True, slots=True)
+class Business(Record):
+    feed: ClassVar[str] = "business"
+    ref: str
+    entity_type: str
+    action: str
+    capital: int
+
+
+RECORD_TYPES: dict[str, type[Record]] = {cls.feed: cls for cls in (
+    RosterRow, Claim, Certificate, Funeral, Schooling, Employment, Disaster, Rural, Hukou, Vehicle, Property, Business)}
 
 
 def to_record(event: Envelope) -> Record:
-    p = event.payload
-    base: Record = {"f": event.feed, "d": event.event_time.isoformat(), "id": event.event_id, "k": event.source_key}
+    """The compact copy of an envelope that state keeps."""
+    p, head = event.payload, (event.event_time.toordinal(), event.event_id, event.source_key)
     match p.kind:
         case "roster":
-            extra = {"h": p.household_id, "t": p.township_code, "on": p.status == "在保", "inc": p.household_income_fen,
-                     "n": p.household_size, "dis": p.basis_disability, "mb": p.monthly_benefit_fen}
+            return RosterRow(*head, p.household_id, p.township_code, p.status == "在保", p.household_income_fen,
+                             p.household_size, p.basis_disability, p.monthly_benefit_fen)
         case "medical":
-            extra = {"sid": p.settlement_id, "rev": p.is_reversal, "oop": p.out_of_pocket_fen}
+            return Claim(*head, p.settlement_id, p.out_of_pocket_fen, p.is_reversal)
         case "disability":
-            extra = {"ref": p.certificate_ref, "a": p.action, "g": p.grade}
+            return Certificate(*head, p.certificate_ref, p.action, p.grade)
         case "funeral":
-            extra = {"ref": p.record_no}
+            return Funeral(*head, p.record_no)
         case "education":
-            extra = {"ref": p.student_ref, "sk": p.student_key, "sm": p.student_masked_id, "net": p.net_cost_fen}
+            return Schooling(*head, p.student_ref, p.student_key, p.student_masked_id, p.net_cost_fen)
         case "employment":
-            extra = {"a": p.action}
+            return Employment(*head, p.action)
         case "disaster":
-            extra = {"t": p.township_code, "loss": p.loss_fen}
-    return base | extra
+            return Disaster(*head, p.township_code, p.loss_fen)
+        case "rural":
+            return Rural(*head, p.township_code, p.monitor_type, p.action)
+        case "hukou":
+            return Hukou(*head, p.action, p.destination_code or "")
+        case "vehicle":
+            return Vehicle(*head, p.plate_ref, p.vehicle_type, p.action, p.purchase_price_fen)
+        case "property":
+            return Property(*head, p.unit_ref, p.use, p.action)
+        case "business":
+            return Business(*head, p.credit_ref, p.entity_type, p.action, p.registered_capital_fen)
+    raise ValueError(f"no record type for feed {p.kind!r}")
 
 
-def day(record: Record) -> date:
-    return date.fromisoformat(record["d"])
+def encode(record: Record) -> list:
+    """A JSON-native list: [feed, day, eid, key, *figures] (the codec of tables and topics)."""
+    return [record.feed, *(getattr(record, name) for name in FIELDS[record.feed])]
 
 
-def order(record: Record) -> tuple[str, str, str]:
-    return (record["d"], record["f"], record["k"])
+def decode(row: list) -> Record:
+    return RECORD_TYPES[row[0]](*row[1:])
 
 
-def live_claims(records: list[Record]) -> list[Record]:
-    """Medical claims that count: originals not cancelled by a reversal, in event-time order."""
-    reversed_ids = {r["sid"] for r in records if r["f"] == "medical" and r["rev"]}
-    return sorted((r for r in records if r["f"] == "medical" and not r["rev"] and r["sid"] not in reversed_ids), key=order)
+FIELDS: dict[str, tuple[str, ...]] = {feed: tuple(f.name for f in fields(cls)) for feed, cls in RECORD_TYPES.items()}
 
 
-def window_start(on: date, days: int) -> date:
-    """The first day inside the window of `days` ending on `on`: dates in (on - days, on]."""
-    return on - timedelta(days=days - 1)
+def live_claims(records: Iterable[Record]) -> list[Claim]:
+    """Medical claims that count: originals no reversal cancels, in order. A reversal cancels its
+    original entirely, whatever the dates; a reversal alone counts for nothing."""
+    claims = sorted((r for r in records if type(r) is Claim), key=ORDER)
+    reversed_ids = {c.settlement for c in claims if c.reversal}
+    return [c for c in claims if not c.reversal and c.settlement not in reversed_ids]
 
 
-def prune(records: dict[str, Record], horizon: str, reach_days: int) -> tuple[dict[str, Record], str | None]:
-    """Forget records dated before the horizon, but the last roster row before it.
+def by_kind(records: Iterable[Record]) -> dict[type[Record], list[Record]]:
+    """Records grouped by type, each group in order."""
+    groups: dict[type[Record], list[Record]] = {}
+    for r in records:
+        groups.setdefault(type(r), []).append(r)
+    for group in groups.values():
+        group.sort(key=ORDER)
+    return groups
 
-    Returns the kept records and the first day whose judgement no dropped record can touch any
-    more (None when nothing was dropped): alerts before that day are frozen.
-    """
-    kept = {eid: r for eid, r in records.items() if r["d"] >= horizon}
-    old_roster = [r for r in records.values() if r["f"] == "roster" and r["d"] < horizon]
-    if old_roster:
-        last = max(old_roster, key=order)
-        kept[last["id"]] = last
-    # a reversal must outlive its original; keep both while either is still inside
-    live_sids = {r["sid"] for r in kept.values() if r["f"] == "medical"}
-    kept.update({eid: r for eid, r in records.items() if r["f"] == "medical" and r["sid"] in live_sids})
-    dropped = [r for eid, r in records.items() if eid not in kept]
-    if not dropped:
-        return records, None
-    reach = [(day(r) + timedelta(days=reach_days)).isoformat() for r in dropped if r["f"] != "roster"]
-    reach += [last["d"] for r in dropped if r["f"] == "roster"]  # superseded rows only ever answered earlier days
-    return kept, max(reach)
+
+ORDER = attrgetter("day", "feed", "key")  # the total order, as a sort key
+
+
+def day_number(iso: str) -> int:
+    return date.fromisoformat(iso).toordinal()
+
+
+def window_start(on: int, days: int) -> int:
+    """The first day inside the window of `days` ending on `on`: days in (on - days, on]."""
+    return on - days + 1
+
+
+def iso(day: int) -> str:
+    return date.fromordinal(day).isoformat()
+
+
+EPOCH = date(1, 1, 1).toordinal()
+
+
+def days_before(day: int, days: int) -> int:
+    """`day - days`, clamped at the first representable day (unbounded lateness)."""
+    return max(EPOCH, day - days)
+

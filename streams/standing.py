@@ -1,33 +1,47 @@
-"""Which alerts stand for a subject: diff what the rules say now against what was raised before."""
+"""Which alerts stand: re-judge from a day on, keep what came before, say what rises and what falls."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from streams.firing import Firing
+from streams.config import RulesConfig
+from streams.firing import Firing, apply_cooldown
+
+if TYPE_CHECKING:
+    from streams.state import MemberDelta
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Changes:
-    raise_: list[Firing]  # new, or changed content under the same id
-    withdraw: list[dict]  # alert JSON of alerts that no longer hold
+    raised: list[Firing]  # new, or changed content under the same id
+    withdrawn: list[Firing]  # no longer hold
 
 
-def diff(raised: dict[str, dict], firings: list[Firing], frozen_before: str) -> Changes:
-    """`raised`: alert_id -> {"fp": fingerprint, "alert": alert JSON}.
+@dataclass(slots=True)
+class Outputs:
+    """What one step asks its shell to do."""
 
-    Alerts older than `frozen_before` are past what pruned state can re-judge: they stay as they are.
+    raised: list[Firing] = field(default_factory=list)
+    withdrawn: list[Firing] = field(default_factory=list)
+    deltas: list[MemberDelta] = field(default_factory=list)  # to the household stage
+    late: str | None = None  # why the input was too late to judge: the shell dead-letters it
+    repeat: list[Firing] = field(default_factory=list)  # a redelivered input: what stands, to send again
+
+
+def settle(standing: dict[str, Firing], candidates: Iterable[Firing], since: int, rules: RulesConfig,
+           whole_history: frozenset[str] = frozenset()) -> tuple[dict[str, Firing], Changes]:
+    """The new standing set after re-judging every trigger from `since` on.
+
+    Firings before `since` cannot have changed and seed the cooldown; rules in `whole_history`
+    are re-judged entirely (their candidates cover every day).
     """
-    now = {f.alert_id: f for f in firings}
-    to_raise = [f for aid, f in now.items() if aid not in raised or raised[aid]["fp"] != f.fingerprint()]
-    to_withdraw = [entry["alert"] for aid, entry in raised.items()
-                   if aid not in now and entry["alert"]["event_time"] >= frozen_before]
-    return Changes(sorted(to_raise, key=lambda f: f.order), to_withdraw)
-
-
-def apply(raised: dict[str, dict], changes: Changes, alerts: dict[str, dict], horizon: str) -> dict[str, dict]:
-    """The new raised map: `alerts` holds the JSON of what was just sent, by id."""
-    withdrawn = {a["alert_id"] for a in changes.withdraw}
-    kept = {aid: e for aid, e in raised.items() if aid not in withdrawn and e["alert"]["event_time"] >= horizon}
-    for f in changes.raise_:
-        kept[f.alert_id] = {"fp": f.fingerprint(), "alert": alerts[f.alert_id]}
-    return kept
+    rejudged: Callable[[Firing], bool] = lambda f: f.day >= since or f.rule in whole_history  # noqa: E731
+    fixed = [f for f in standing.values() if not rejudged(f)]
+    kept = apply_cooldown(candidates, lambda f: rules.for_county(f.township_code).cooldown_days, earlier=fixed)
+    now = {f.alert_id: f for f in kept}
+    raised = [f for aid, f in now.items() if aid not in standing or standing[aid] != f]
+    withdrawn = [f for aid, f in standing.items() if rejudged(f) and aid not in now]
+    result = {aid: f for aid, f in standing.items() if not rejudged(f)}
+    result.update(now)
+    return result, Changes(raised, withdrawn)

@@ -10,24 +10,27 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError,
                              NotCoordinatorForGroupError, TopicAlreadyExistsError)
 
-from schemas.envelope import FEEDS
 from schemas.settings import Settings
+from schemas.topology import FEED_TOPICS, PIPELINE, changelog_topics, topic_name
 
 
 def feed_topics(settings: Settings) -> list[str]:
-    return [settings.topic(f"feed.{f}") for f in FEEDS]
+    return [topic_name(settings, t) for t in FEED_TOPICS.values()]
 
 
 def pipeline_topics(settings: Settings) -> list[str]:
-    return [*feed_topics(settings), *(settings.topic(n) for n in ("household-members", "alerts", "dead-letters"))]
+    """Every topic a stream worker reads or writes, its tables' changelogs included."""
+    return [*(topic_name(settings, t) for t in PIPELINE), *changelog_topics(settings)]
 
 
 async def create_topics(settings: Settings, names: Iterable[str], compacted: Iterable[str] = ()) -> None:
+    """Create the missing ones (changelogs compacted)."""
+    names = list(names)
     admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        compact = set(compacted)
+        compact = set(compacted) | {n for n in names if n.endswith("-changelog")}
         new = [NewTopic(n, settings.topic_partitions, 1, topic_configs={"cleanup.policy": "compact"} if n in compact else {})
                for n in names if n not in existing]
         if new:
@@ -97,12 +100,16 @@ async def committed(settings: Settings, group: str) -> dict[TopicPartition, int]
 
 
 async def wait_consumed(settings: Settings, group: str, targets: dict[TopicPartition, int], *,
-                        timeout: float, alive: callable = lambda: True, poll: float = 0.2) -> None:
-    """Return once `group` has committed every target offset; raise on timeout or a dead worker."""
+                        timeout: float, alive: callable = lambda: True, poll: float = 0.2,
+                        report: callable = None) -> None:
+    """Return once `group` has committed every target offset; raise on timeout or a dead worker.
+    `report(done, total)` hears how many of the target messages are committed, at every poll."""
     deadline = time.monotonic() + timeout
     pending = {tp: end for tp, end in targets.items() if end > 0}
     while pending:
         done = await committed(settings, group)
+        if report is not None:
+            report(sum(min(max(done.get(tp, 0), 0), end) for tp, end in targets.items()), sum(targets.values()))
         pending = {tp: end for tp, end in pending.items() if done.get(tp, -1) < end}
         if not pending:
             return

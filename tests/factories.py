@@ -5,8 +5,9 @@ import hashlib
 import hmac
 from datetime import date, datetime, timezone
 
-from schemas.envelope import (DisabilityCertificate, DisasterLoss, EducationAid, EmploymentChange, Envelope,
-                              FuneralRecord, MedicalClaim, RosterChange)
+from schemas.envelope import (BusinessRegistration, DisabilityCertificate, DisasterLoss, EducationAid, EmploymentChange,
+                              Envelope, FuneralRecord, HukouChange, MedicalClaim, PropertyRegistration, RosterChange,
+                              RuralMonitoring, VehicleRegistration)
 
 SECRET = b"test-secret"
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -74,3 +75,32 @@ def unemployment(id_number: str, on: str, action: str = "失业登记") -> Envel
 def disaster(head_id: str, on: str, loss: float, township: str = "340403001") -> Envelope:
     payload = DisasterLoss(township_code=township, hazard="洪涝", loss_fen=round(loss * 100))
     return envelope("disaster", head_id, on, f"{key(head_id)[:12]}|{on}", payload, township_code=township)
+
+
+def rural(id_number: str, on: str, action: str = "纳入", township: str = "340403001",
+          monitor_type: str = "突发严重困难户") -> Envelope:
+    payload = RuralMonitoring(township_code=township, monitor_type=monitor_type, risk_type="因病", action=action)
+    return envelope("rural", id_number, on, f"{key(id_number)[:12]}|{action}|{on}", payload, township_code=township)
+
+
+def hukou(id_number: str, on: str, action: str, destination: str | None = None) -> Envelope:
+    payload = HukouChange(action=action, destination_code=destination)
+    return envelope("hukou", id_number, on, f"{key(id_number)[:12]}|{action}|{on}", payload)
+
+
+def vehicle(id_number: str, on: str, price: float, vehicle_type: str = "小型轿车", action: str = "注册登记",
+            plate: str = "P1") -> Envelope:
+    payload = VehicleRegistration(plate_ref=plate, vehicle_type=vehicle_type, action=action,
+                                  purchase_price_fen=round(price * 100))
+    return envelope("vehicle", id_number, on, f"{plate}|{action}|{on}", payload)
+
+
+def unit(id_number: str, on: str, ref: str, use: str = "住宅", action: str = "取得") -> Envelope:
+    payload = PropertyRegistration(unit_ref=ref, use=use, floor_area_centi_m2=9000, action=action)
+    return envelope("property", id_number, on, f"{ref}|{key(id_number)[:12]}|{action}|{on}", payload)
+
+
+def business(id_number: str, on: str, entity_type: str, capital: float, action: str = "设立", ref: str = "B1") -> Envelope:
+    payload = BusinessRegistration(credit_ref=ref, entity_type=entity_type, registered_capital_fen=round(capital * 100),
+                                   action=action)
+    return envelope("business", id_number, on, f"{ref}|{action}|{on}", payload)

@@ -41,9 +41,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "notifications": ("notification_id", "group_name", "person_key", "township_code", "severity", "escalated",
                       "rules", "alert_ids", "created_at", "delivered_at", "outcome"),
 }
-MAIN_FIGURE = {"roster": "monthly_benefit_fen", "medical": "out_of_pocket_fen", "disaster": "loss_fen"}
+MAIN_FIGURE = {"roster": "monthly_benefit_fen", "medical": "out_of_pocket_fen", "disaster": "loss_fen",
+               "vehicle": "purchase_price_fen", "business": "registered_capital_fen"}
 ATTRIBUTES = ("category", "status", "relation", "visit_type", "action", "grade", "disability_grade", "stage",
-              "school_year", "hazard", "is_reversal", "basis_disability", "household_size")
+              "school_year", "hazard", "is_reversal", "basis_disability", "household_size",
+              # version 2 feeds: categorical fields only (plates, unit numbers and credit codes never)
+              "monitor_type", "risk_type", "destination_code", "vehicle_type", "use", "entity_type")
 # ClickHouse parses the JSON itself (C++), which is what lets the sink keep up with a replay. The batch goes
 # column-oriented (JSONColumns): one orjson.dumps per table and batch, no per-row dict or per-row JSON.
 INSERT_SETTINGS = {"date_time_input_format": "best_effort", "input_format_skip_unknown_fields": 0}
@@ -102,7 +105,14 @@ def case_values(data: dict) -> Values:
             ("alert" if from_alert else e["kind"]) if opened else "",
             e["source_id"] if from_alert else "", e["kind"] if from_alert else "",
             e.get("person_key") or "", e.get("township_code") or "",
-            e["actor"], e["at"], e.get("verdict") or "", e.get("resolution") or "", round(benefit * 100))
+            e["actor"], e["at"], e.get("verdict") or "", resolution_of(e), round(benefit * 100))
+
+
+def resolution_of(e: dict) -> str:
+    """What was done; a case closed because its alerts were withdrawn is `withdrawn` (counted apart)."""
+    if e.get("resolution"):
+        return e["resolution"]
+    return "withdrawn" if e["type"] == "transitioned" and e.get("note") == "预警撤回" else ""
 
 
 def notification_values(n: dict) -> Values:

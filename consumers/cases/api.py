@@ -1,11 +1,15 @@
 """The case tracker's HTTP API: caseworkers list, work and close their cases; reveals are audited.
 
 POST /api/login                  -> token (Authorization: Bearer <token> on every other call)
-GET  /api/cases                  -> my group's cases (caseworker: township, supervisor: county, others: all)
+GET  /api/cases                  -> my group's cases (caseworker: township + county queue, supervisor: county +
+                                    cases with no township, others: all; plus tickets I filed); X-Total-Count
+GET  /api/inbox                  -> one page of them in urgency order, filtered by source/state/rule, true totals
 GET  /api/cases/{id}             -> one case with its evidence and history
+GET  /api/cases/{id}/related     -> other cases about the same person that I may see (applications, tip-offs...)
 POST /api/cases/{id}/transition  -> next state (assigned / visiting / verified / resolved / closed)
 POST /api/cases/{id}/survey      -> a field survey (while visiting)
 POST /api/cases/{id}/reveal      -> name and ID number from the vault, logged as IdentityRevealed
+POST /api/decisions              -> admins: closed cases' outcomes as roster rows, each logged as DecisionExported
 """
 from __future__ import annotations
 
@@ -18,18 +22,22 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from consumers.cases import lifecycle
+from consumers.cases import lifecycle, metrics
 from consumers.cases.auth import (
-    InvalidToken, User, UserRecord, authenticate, can_act, can_read, can_reveal, issue_token, load_users, read_token,
+    InvalidToken, User, UserRecord, authenticate, can_act, can_export_decisions, can_read, can_reveal, issue_token,
+    load_users, read_token, refusal,
 )
+from consumers.cases.decisions import DecisionsExport, DecisionsRequest, export_decisions
+from consumers.cases.inbox import OPEN_STATES, InboxPage, indexes_of, inbox_page, source_of
 from consumers.cases.lifecycle import InvalidTransition
+from producers.apidocs import serve_docs
 from consumers.cases.service import open_store, run, utcnow
 from consumers.cases.store import CaseBusy, CaseNotFound, CaseStore, IdentityUnknown, VaultError, VaultIndex
 from producers.ratelimit import Limiter, RateLimit, Rule
-from schemas.cases import Case, CaseState, Resolution
+from schemas.cases import Case, CaseState, Grant, Resolution, case_id_for_alert
 from schemas.channels import FieldSurvey
 from schemas.settings import Settings
 
@@ -57,6 +65,7 @@ class TransitionRequest(Body):
     to: CaseState
     assignee: str | None = Field(default=None, max_length=64)
     resolution: Resolution | None = None
+    grant: Grant | None = None  # with resolution assistance_granted: 救助类别, monthly amount, household figures
     note: str = Field(default="", max_length=2000)
 
 
@@ -76,6 +85,14 @@ class CaseSummary(Body):
     sla_due: AwareDatetime
     escalated: bool
     version: int
+    withdrawn: bool = False
+    channel: str | None = None
+    assignee: str | None = None
+    source: str = "alert"  # 系统预警, or the channel: hotline / application / tip_off / warning_report
+
+
+def summarize(case: Case) -> CaseSummary:
+    return CaseSummary(**case.model_dump(include=set(CaseSummary.model_fields)), source=source_of(case))
 
 
 class RevealedIdentity(Body):
@@ -118,7 +135,7 @@ async def readable(case_id: str, user: Me, store: Store) -> Case:
     except CaseNotFound:
         raise HTTPException(404, f"no case {case_id}") from None
     if not can_read(user, case):
-        raise HTTPException(403, f"case {case_id} belongs to another township")
+        raise HTTPException(403, refusal(user, case, "查看"))
     return case
 
 
@@ -131,9 +148,18 @@ async def append(store: CaseStore, case_id: str, decide) -> Case:
         raise HTTPException(503, f"case {case_id} is being changed by someone else; try again") from None
 
 
-def require(allowed: bool, what: str) -> None:
+def require(allowed: bool, user: User, case: Case, what: str) -> None:
+    """403 naming the real reason: a read-only role, another township, or a ticket one only follows."""
     if not allowed:
-        raise HTTPException(403, f"your role may not {what} this case")
+        raise HTTPException(403, refusal(user, case, what))
+
+
+async def visible(user: User, store: CaseStore) -> list[Case]:
+    """Every case `user` may see, each once."""
+    ids: dict[str, None] = {}
+    for index, value in indexes_of(user):
+        ids.update(dict.fromkeys(await store.ids(index, value)))
+    return [case for case in await store.load_many(ids) if can_read(user, case)]
 
 
 # ---------------------------------------------------------------- routes
@@ -161,12 +187,40 @@ def limiter_of(app) -> Limiter | None:
 
 
 @router.get("/cases", response_model=list[CaseSummary])
-async def list_cases(user: Me, store: Store, state: CaseState | None = None, limit: int = 200) -> list[CaseSummary]:
-    index, value = {"caseworker": ("township", user.township_code),
-                    "supervisor": ("county", user.township_code)}.get(user.role, ("all", ""))
-    cases = await store.list(index, value or "", limit=max(1, min(limit, 1000)))
-    return [CaseSummary(**c.model_dump(include=set(CaseSummary.model_fields))) for c in cases
-            if state is None or c.state is state]
+async def list_cases(user: Me, store: Store, response: Response, state: CaseState | None = None,
+                     limit: int = 200) -> list[CaseSummary]:
+    """Newest first; X-Total-Count says how many there are when `limit` cut the list."""
+    cases = sorted((c for c in await visible(user, store) if state is None or c.state is state),
+                   key=lambda c: c.opened_at, reverse=True)
+    response.headers["X-Total-Count"] = str(len(cases))
+    return [summarize(c) for c in cases[:max(1, limit)]]
+
+
+@router.get("/inbox", response_model=InboxPage)
+async def inbox(user: Me, store: Store, clock: Clock, state: str = OPEN_STATES,
+                source: Annotated[str, Query(pattern=r"^(|alert|hotline|application|tip_off|warning_report)$")] = "",
+                rule: Annotated[str, Query(max_length=64)] = "", page: Annotated[int, Query(ge=1)] = 1,
+                size: Annotated[int, Query(ge=1, le=500)] = 50) -> InboxPage:
+    """My cases in urgency order (severity, then deadline), one page, with the true totals."""
+    return inbox_page(await visible(user, store), clock(), state=state, source=source, rule=rule, page=page,
+                      size=size)
+
+
+@router.get("/alerts/{alert_id}", response_model=CaseSummary)
+async def case_of_alert(alert_id: str, user: Me, store: Store) -> CaseSummary:
+    """The case an alert opened or joined (notifications link alerts, not cases)."""
+    case_id = await store.case_of_alert(alert_id, case_id_for_alert(alert_id))
+    case = await readable(case_id or "-", user, store)
+    return summarize(case)
+
+
+@router.get("/cases/{case_id}/related", response_model=list[CaseSummary])
+async def related(case: Annotated[Case, Depends(readable)], user: Me, store: Store) -> list[CaseSummary]:
+    """Other cases about the same person (an application, a tip-off, a ticket linked to an open alert case)."""
+    if not case.person_key:
+        return []
+    others = await store.load_many(c for c in await store.ids("person", case.person_key) if c != case.case_id)
+    return [summarize(c) for c in others if can_read(user, c)]
 
 
 @router.get("/cases/{case_id}", response_model=Case)
@@ -177,28 +231,32 @@ async def get_case(case: Annotated[Case, Depends(readable)]) -> Case:
 @router.post("/cases/{case_id}/transition", response_model=Case)
 async def transition(body: TransitionRequest, case: Annotated[Case, Depends(readable)], user: Me, store: Store,
                      clock: Clock) -> Case:
-    require(can_act(user, case), "change")
-    return await append(store, case.case_id, lambda current: lifecycle.transition(
+    require(can_act(user, case), user, case, "办理")
+    changed = await append(store, case.case_id, lambda current: lifecycle.transition(
         current, body.to, actor=user.user, at=clock(), assignee=body.assignee, resolution=body.resolution,
-        note=body.note))
+        grant=body.grant, note=body.note))
+    metrics.count_resolution(changed, changed.resolution if body.to is CaseState.resolved else None)
+    return changed
 
 
 @router.post("/cases/{case_id}/survey", response_model=Case)
 async def survey(body: FieldSurvey, case: Annotated[Case, Depends(readable)], user: Me, store: Store,
                  clock: Clock) -> Case:
-    require(can_act(user, case), "survey")
+    require(can_act(user, case), user, case, "填写走访记录")
     if body.case_id != case.case_id:
         raise HTTPException(422, f"survey is for case {body.case_id}, posted to {case.case_id}")
-    return await append(store, case.case_id, lambda current: lifecycle.record_survey(
+    changed = await append(store, case.case_id, lambda current: lifecycle.record_survey(
         current, visit_date=body.visit_date, findings=body.findings, verdict=body.verdict, actor=user.user,
         at=clock()))
+    metrics.count_verdict(changed, body.verdict)
+    return changed
 
 
 @router.post("/cases/{case_id}/reveal", response_model=RevealedIdentity)
 async def reveal(body: RevealRequest, case: Annotated[Case, Depends(readable)], user: Me, store: Store,
                  clock: Clock, request: Request) -> RevealedIdentity:
     """Open the vault record of the case's person; the reveal is logged before anything is returned."""
-    require(can_reveal(user, case), "reveal the identity of")
+    require(can_reveal(user, case), user, case, "查看身份")
     keys = [k for k in (case.person_key, case.contact_key) if k]
     if not keys:
         raise HTTPException(404, f"case {case.case_id} has no identity on record")
@@ -207,6 +265,22 @@ async def reveal(body: RevealRequest, case: Annotated[Case, Depends(readable)], 
                                                                         at=clock()))
     return RevealedIdentity(case_id=case.case_id, name=record.name, id_number=record.id_number or None,
                             phone=record.phone)
+
+
+@router.post("/decisions", response_model=DecisionsExport)
+async def decisions(body: DecisionsRequest, user: Me, store: Store, clock: Clock, request: Request) -> DecisionsExport:
+    """The outcome of closed cases as roster rows (real ID numbers): administrators only, every case audited."""
+    if not can_export_decisions(user):
+        raise HTTPException(403, "only an administrator may export decisions")
+    try:
+        export = await export_decisions(request.app.state.settings, store, request.app.state.vault, since=body.since,
+                                        actor=user.user, at=clock())
+    except InvalidTransition as exc:
+        raise HTTPException(409, str(exc)) from None
+    except CaseBusy as exc:
+        raise HTTPException(503, f"case {exc} is being changed by someone else; try again") from None
+    metrics.EXPORTED.inc(len(export.rows))
+    return export
 
 
 async def open_first(vault: VaultIndex, keys: list[str], case_id: str):
@@ -245,7 +319,9 @@ def create_cases_app(settings: Settings, *, store: CaseStore | None = None, vaul
     If the loop dies, /api/health answers 503, `on_tracker_death` stops the process, and
     `app.state.tracker_error` holds why (the CLI exits non-zero): an API without its loop would
     take requests that never become cases."""
-    app = FastAPI(title="safetynet case tracker", lifespan=None if store else _serve(settings, on_tracker_death))
+    app = FastAPI(title="safetynet case tracker", lifespan=None if store else _serve(settings, on_tracker_death),
+                  docs_url=None)
+    serve_docs(app)  # Swagger UI from the package, not a CDN
     app.state.settings, app.state.clock, app.state.tracker_error = settings, clock, None
     app.state.store, app.state.vault = store, vault or VaultIndex(settings)
     app.state.users = users if users is not None else load_users(settings.users_path)

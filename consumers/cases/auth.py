@@ -3,11 +3,19 @@
 | role       | township_code       | sees                      | may act / reveal          |
 |------------|---------------------|---------------------------|---------------------------|
 | caseworker | 9-digit township    | its township's cases      | its township's cases      |
+|            |                     | + its county's queue      | + its county's queue      |
 | supervisor | 6-digit county      | its county's cases        | its county's cases        |
+|            |                     | + cases with no township  | + cases with no township  |
+
+The county's queue holds cases under a county-level code (`340403000`) or a code the township file
+does not list: the county's caseworkers and supervisors see and work them. A case with no township at
+all (a 12345 ticket whose caller did not know it) is every supervisor's to dispatch. Whoever filed a
+ticket in the console always sees it (read only).
 | auditor    | -                   | every case, read-only     | nothing                   |
 | admin      | -                   | every case                | act: all; reveal: none    |
 
-Revealing an identity is reserved for the group that owns the case (spec section 4).
+Revealing an identity is reserved for the group that owns the case (spec section 4). Exporting
+decisions (real ID numbers of every decided case, spec section 5) is reserved for administrators.
 """
 from __future__ import annotations
 
@@ -24,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.cases import Case
 from schemas.settings import Settings
+from schemas.townships import places
 
 Role = Literal["caseworker", "supervisor", "auditor", "admin"]
 USERS_FILE = Path(__file__).resolve().parents[2] / "infra" / "users.yaml"
@@ -112,14 +121,27 @@ def owns(user: User, case: Case) -> bool:
     """The group that owns a case: its township's caseworkers and its county's supervisors."""
     township = case.township_code or ""
     if user.role == "caseworker":
-        return township == user.township_code
+        mine = user.township_code or ""
+        return township == mine or (township[:6] == mine[:6] and places().is_county_level(township))
     if user.role == "supervisor":
-        return township[:6] == user.township_code
+        return township[:6] == user.township_code or not township
     return False
 
 
 def can_read(user: User, case: Case) -> bool:
-    return user.role in ("auditor", "admin") or owns(user, case)
+    return user.role in ("auditor", "admin") or owns(user, case) or (bool(case.filed_by) and case.filed_by == user.user)
+
+
+def refusal(user: User, case: Case, action: str = "办理") -> str:
+    """Why `user` may not act on `case`, in words the page can show as they are."""
+    if user.role == "auditor":
+        return f"审计员为只读角色，可以查看案件，不能{action}。"
+    if user.role == "admin" and action == "查看身份":
+        return "管理员不能查看身份信息：只有案件所属乡镇（街道）的社工和所在区县的督导可以查看。"
+    where = places().label(case.township_code) if case.township_code else "乡镇不明（待督导分派）"
+    if case.filed_by == user.user:
+        return f"此工单由您录入，您可以跟踪进度；办理由所属乡镇（街道）负责：{where}。"
+    return f"此案件属于{where}，不在您的辖区（{places().label(user.township_code)}），您不能{action}。"
 
 
 def can_act(user: User, case: Case) -> bool:
@@ -128,6 +150,10 @@ def can_act(user: User, case: Case) -> bool:
 
 def can_reveal(user: User, case: Case) -> bool:
     return owns(user, case)
+
+
+def can_export_decisions(user: User) -> bool:
+    return user.role == "admin"
 
 
 class InvalidToken(Exception):

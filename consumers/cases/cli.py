@@ -48,3 +48,47 @@ def rebuild(settings) -> None:
             return await store.rebuild()
 
     click.echo(f"rebuilt {asyncio.run(go())} cases from {settings.topic('case-events')}")
+
+
+@click.command()
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Only decisions taken on or after this day (YYYY-MM-DD, China Standard Time).")
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8", show_default=True,
+              help="utf-8 (with BOM) or gbk (written as GB18030, GBK's superset).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (owner-only: it holds real ID numbers).")
+@click.option("--url", default="http://127.0.0.1:8040", show_default=True, envvar="SAFETYNET_CASES_URL",
+              help="The case tracker (`safetynet cases serve`).")
+@click.option("--user", required=True, envvar="SAFETYNET_ADMIN_USER", help="An administrator of the case tracker.")
+@click.option("--password", prompt=True, hide_input=True, envvar="SAFETYNET_ADMIN_PASSWORD",
+              help="Asked for when not given (or set SAFETYNET_ADMIN_PASSWORD).")
+def decisions(since, encoding: str, out: Path, url: str, user: str, password: str) -> None:
+    """Closed cases' outcomes as a roster file for civil affairs (退出 / 在保): administrators only, audited."""
+    import httpx
+
+    from consumers.cases.decisions import DecisionsExport, to_csv, write_file
+
+    with httpx.Client(base_url=url, timeout=300.0) as http:
+        try:
+            login = http.post("/api/login", json={"user": user, "password": password})
+            _check(login, "log in")
+            answer = http.post("/api/decisions", json={"since": since.date().isoformat() if since else None},
+                               headers={"Authorization": f"Bearer {login.json()['token']}"})
+        except httpx.TransportError as exc:
+            raise click.ClickException(f"cannot reach the case tracker at {url} ({exc}); start it with "
+                                       "`safetynet cases serve` or pass --url") from None
+        _check(answer, "export decisions")
+    export = DecisionsExport.model_validate(answer.json())
+    write_file(out, to_csv(export.rows, encoding))
+    click.echo(f"export {export.export_id}: {len(export.rows)} decisions written to {out} ({encoding})")
+    if export.incomplete:
+        click.echo(f"  {len(export.incomplete)} rows lack a column the roster requires (no roster row known): "
+                   + ", ".join(export.incomplete), err=True)
+    for case_id, reason in export.skipped.items():
+        click.echo(f"  case {case_id} not exported: {reason}", err=True)
+
+
+def _check(response, what: str) -> None:
+    if response.status_code >= 400:
+        detail = response.json().get("detail") if "json" in response.headers.get("content-type", "") else response.text
+        raise click.ClickException(f"cannot {what}: {response.status_code} {detail}")

@@ -1,6 +1,7 @@
 """The case tracker's loop: alerts and channel requests in, case events out.
 
-alerts           (AlertNotice JSON)    --> open a case per alert_id, or update its evidence
+alerts           (AlertNotice JSON)    --> open a case, or join the open case of the same rule and subject,
+                                           or update its evidence; withdrawn: close it if nobody accepted it
 channel.requests (ChannelRequest JSON) --> open a case per request_id
 every minute: cases past their SLA     --> CaseEscalated
 
@@ -19,12 +20,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
-from consumers.cases.lifecycle import update_evidence
+from consumers.cases.lifecycle import join_alert, take_notice
 from consumers.cases.sla import overdue, sla_for
 from consumers.cases.store import REQUEST_TIMEOUT_MS, CaseStore, ensure_case_topics
 from schemas.alerts import Alert, AlertNotice, Evidence
 from consumers.cases import metrics
-from schemas.cases import IDENTIFY_PERSON, Case, CaseOpened, case_id_for_alert, case_id_for_request
+from schemas.cases import IDENTIFY_PERSON, Case, CaseOpened, case_id_for_alert, case_id_for_request, subject_key
 from schemas.channels import ChannelRequest
 from schemas.settings import Settings
 
@@ -45,7 +46,7 @@ def open_for_alert(alert: Alert, at: datetime) -> CaseOpened:
         case_id=case_id_for_alert(alert.alert_id), version=1, actor="alerts", at=at, kind=alert.rule,
         category=alert.kind, source_id=alert.alert_id, subject=alert.subject, person_key=alert.person_key,
         township_code=alert.township_code, household_id=alert.household_id, severity=alert.severity,
-        summary=f"{alert.rule} ({alert.severity}), event time {alert.event_time}", evidence=alert.evidence,
+        summary="", evidence=alert.evidence, event_time=alert.event_time,
         sla_due=sla_for(alert.rule, alert.kind).due(at))
 
 
@@ -56,23 +57,29 @@ def open_for_request(request: ChannelRequest, at: datetime) -> CaseOpened:
         kind=kind, category="channel", source_id=request.request_id, subject=request.masked_id,
         person_key=request.person_key, contact_key=request.contact_key, township_code=request.township_code,
         summary=request.summary, evidence=[Evidence(feed=f"channel.{request.channel}", key=request.request_id)],
-        sla_due=sla_for(kind, "channel").due(at))
+        sla_due=sla_for(kind, "channel").due(at), filed_by=request.filed_by)
 
 
 # ---------------------------------------------------------------- handlers
 
 
 async def take_alert(store: CaseStore, notice: AlertNotice, now: datetime) -> Case | None:
-    """Raised: open (or update the evidence of) the alert's case. Withdrawn: mark it, never open one."""
+    """Raised: open a case, or join the open case of its rule and subject. Withdrawn: update the case it
+    opened or joined (closing it as 预警撤回 when nobody accepted it); a withdrawn alert never opens one."""
     alert, withdrawn = notice.alert, notice.action == "withdrawn"
-
-    def decide(case: Case | None):
-        if case is None:
-            return None if withdrawn else open_for_alert(alert, now)
-        return update_evidence(case, alert.evidence, severity=alert.severity, withdrawn=withdrawn, actor="alerts",
-                               at=now)
-
-    return await store.append(case_id_for_alert(alert.alert_id), decide)
+    subject = subject_key(alert.rule, alert.person_key, alert.household_id)
+    async with store.locked(f"{alert.rule}:{subject}"):
+        case_id = await store.case_of_alert(alert.alert_id, case_id_for_alert(alert.alert_id))
+        if case_id is not None:
+            return await store.append(case_id, lambda case: take_notice(case, alert, withdrawn=withdrawn, at=now)
+                                      if case else None)
+        if withdrawn:
+            return None
+        open_id = await store.open_case_of(alert.rule, subject) if subject else None
+        if open_id is not None:
+            return await store.append(open_id, lambda case: join_alert(case, alert, at=now) if case else None)
+        return await store.append(case_id_for_alert(alert.alert_id),
+                                  lambda case: open_for_alert(alert, now) if case is None else None)
 
 
 async def take_request(store: CaseStore, request: ChannelRequest, now: datetime) -> Case | None:

@@ -3,13 +3,15 @@
     /                       public: 申请救助, 进度查询, 举报, 我要预警 (public.py)
     /hotline                12345 operators: file a ticket, follow it to closure (hotline.py)
     /login, /console        caseworkers: inbox, live feed (live.py), case page and actions (console.py)
-    /overview               supervisors: cases by state and SLA per township, Grafana links (overview.py)
+    /overview               supervisors: cases by state and SLA per township, trends from ClickHouse (overview.py)
+    /operators              the Grafana dashboards' panels drawn from Prometheus (operators.py)
 
 The pages talk to the case tracker API and the intake API over HTTP (backends.py) and to Redis only
 to read the notifier's inbox streams and to remember 12345 ticket numbers.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -23,9 +25,10 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consumers.notifier.routing import load_routing
-from consumers.web import console, hotline, live, overview, public
-from consumers.web.backends import BackendError, CasesClient, IntakeClient
+from consumers.web import console, hotline, live, operators, overview, public
+from consumers.web.backends import AnalyticsClient, BackendError, CasesClient, IntakeClient, PrometheusClient
 from consumers.web.photos import PhotoStore
+from consumers.analytics.queries_http import read_token
 from consumers.web.security import BodyTooLarge, CsrfRejected, Guard
 from producers.ratelimit import Limiter, RateLimit, Rule
 from consumers.web.views import HERE, error_page
@@ -34,6 +37,8 @@ from schemas.settings import Settings
 CASES_URL = "http://127.0.0.1:8040"
 INTAKE_URL = "http://127.0.0.1:8030"
 GRAFANA_URL = "http://127.0.0.1:3000"
+PROMETHEUS_URL = "http://127.0.0.1:9090"
+REACHABLE_TTL_S = 30.0
 ROUTING = Path(__file__).resolve().parents[2] / "infra" / "routing.yaml"
 # per visitor address (producers/ratelimit.py); the intake and the tracker count the same visitor again
 LIMITS = [Rule("web-login", r"/login", requests=30, seconds=300),
@@ -42,16 +47,20 @@ LIMITS = [Rule("web-login", r"/login", requests=30, seconds=300),
 
 
 def create_web_app(settings: Settings, *, cases_url: str = CASES_URL, intake_url: str = INTAKE_URL,
-                   grafana_url: str = GRAFANA_URL, routing_file: Path = ROUTING, secure_cookies: bool = False,
+                   grafana_url: str = GRAFANA_URL, prometheus_url: str = PROMETHEUS_URL,
+                   analytics_url: str | None = None, routing_file: Path = ROUTING, secure_cookies: bool = False,
                    clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
-    """The web app; its lifespan opens the HTTP clients of both backends and a Redis client."""
+    """The web app; its lifespan opens the HTTP clients of its backends and a Redis client. Analytics:
+    the analytics service's query port on loopback unless `analytics_url` says otherwise."""
+    analytics_url = analytics_url or f"http://127.0.0.1:{settings.analytics_query_port}"
     app = FastAPI(title="safetynet web", docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=_clients(settings, cases_url, intake_url))
+                  lifespan=_clients(settings, cases_url, intake_url, prometheus_url, analytics_url))
     app.state.settings, app.state.clock, app.state.secure = settings, clock, secure_cookies
     app.state.grafana_url, app.state.routing = grafana_url.rstrip("/"), load_routing(routing_file)
+    app.state.prometheus_url = prometheus_url.rstrip("/")
     app.state.photos = PhotoStore(settings.data_dir / "web" / "photos")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (public, hotline, console, live, overview):
+    for module in (public, hotline, console, live, overview, operators):
         app.include_router(module.router)
     _handle_errors(app)
     app.add_middleware(RateLimit, rules=LIMITS, limiter_of=_limiter)
@@ -64,19 +73,43 @@ def _limiter(app) -> Limiter | None:
     return Limiter(redis, app.state.settings.topic_prefix) if redis is not None else None
 
 
-def _clients(settings: Settings, cases_url: str, intake_url: str):
+def _clients(settings: Settings, cases_url: str, intake_url: str, prometheus_url: str, analytics_url: str):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = Redis.from_url(settings.redis_url)
         async with httpx.AsyncClient(base_url=cases_url, timeout=10.0) as cases, \
-                httpx.AsyncClient(base_url=intake_url, timeout=10.0) as intake:
+                httpx.AsyncClient(base_url=intake_url, timeout=10.0) as intake, \
+                httpx.AsyncClient(base_url=prometheus_url, timeout=5.0) as prometheus, \
+                httpx.AsyncClient(base_url=analytics_url, timeout=20.0) as analytics, \
+                httpx.AsyncClient(timeout=1.0) as probe:
             app.state.cases, app.state.intake, app.state.redis = CasesClient(cases), IntakeClient(intake), redis
+            app.state.prometheus, app.state.analytics = PrometheusClient(prometheus), AnalyticsClient(
+                analytics, lambda: read_token(settings.data_dir))
+            app.state.reachable = _reachable(probe)
             try:
                 yield
             finally:
                 await redis.aclose()
 
     return lifespan
+
+
+def _reachable(probe: httpx.AsyncClient) -> Callable:
+    """Does a server answer? Pages link only to servers that do (remembered for REACHABLE_TTL_S)."""
+    seen: dict[str, tuple[float, bool]] = {}
+
+    async def reachable(url: str) -> bool:
+        now = time.monotonic()
+        if url in seen and now - seen[url][0] < REACHABLE_TTL_S:
+            return seen[url][1]
+        try:
+            answer = (await probe.get(url)).status_code < 500
+        except httpx.HTTPError:
+            answer = False
+        seen[url] = (now, answer)
+        return answer
+
+    return reachable
 
 
 def _handle_errors(app: FastAPI) -> None:
@@ -89,6 +122,8 @@ def _handle_errors(app: FastAPI) -> None:
     async def backend(request: Request, exc: BackendError):
         if exc.status == 401:
             return error_page(request, 401, "登录已过期，请重新登录。")
+        if exc.status == 403 and isinstance(exc.detail, str):
+            return error_page(request, 403, exc.detail)  # the tracker names the real reason, in Chinese
         return error_page(request, exc.status if exc.status in (403, 404, 409, 429) else 503)
 
     async def unreachable(request: Request, exc: httpx.TransportError):

@@ -6,21 +6,26 @@ tracker decides (403 another township, 409 a wrong step) and the page shows its 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, get_args
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
-from consumers.cases.auth import User, read_token
+from consumers.cases.auth import User, can_act, can_reveal, read_token
+from consumers.cases.inbox import OPEN_STATES
 from consumers.web.backends import BackendError
-from consumers.web.labels import KINDS, RESOLUTIONS, STATES, VERDICTS, sla_view
+from consumers.web.evidence import evidence_lines, summary_text
+from consumers.web.labels import KINDS, RESOLUTIONS, SOURCES, STATES, VERDICTS, sla_view
 from consumers.web.photos import PhotoRejected, check_photos
 from consumers.web.security import check_csrf, clear_session, session_user, set_session
 from consumers.web.views import error_page, render
+from schemas.cases import AssistanceCategory
 
 router = APIRouter()
 NEXT_STEP = {"open": ("assigned", "接案（由我办理）"), "assigned": ("visiting", "开始入户走访"),
              "verified": ("resolved", "提交处理结果"), "resolved": ("closed", "结案")}
+CATEGORIES = get_args(AssistanceCategory)  # 救助类别 of a grant
 
 
 class LoginRequired(Exception):
@@ -80,12 +85,29 @@ def inbox_rows(rows: list[dict], now, state: str = "", rule: str = "") -> list[d
     return sorted(kept, key=lambda r: (r["state"] == "closed", r["sla"]["due"] is None, r["sla"]["due"] or ""))
 
 
+STATE_FILTERS = {OPEN_STATES: "未办结", **STATES, "all": "全部"}
+
+
 @router.get("/console")
-async def inbox(request: Request, me: Session, state: str = "", rule: str = ""):
+async def inbox(request: Request, me: Session, state: str = OPEN_STATES, source: str = "", rule: str = "",
+                page: int = 1):
+    """One page of the user's cases in urgency order (severity, then deadline), with the true totals."""
     user, token = me
-    state, rule = (state if state in STATES else ""), (rule if rule in KINDS else "")
-    rows = inbox_rows(await request.app.state.cases.list(token), request.app.state.clock(), state, rule)
-    return render(request, "inbox.html", rows=rows, state=state, rule=rule)
+    state = state if state in STATE_FILTERS else OPEN_STATES
+    source, rule = (source if source in SOURCES else ""), (rule if rule in KINDS else "")
+    found = await request.app.state.cases.inbox(token, state="" if state == "all" else state, source=source,
+                                                rule=rule, page=max(1, min(page, 100_000)))
+    now = request.app.state.clock()
+    rows = [dict(row, sla=sla_view(row, now)) for row in found["items"]]
+    return render(request, "inbox.html", rows=rows, found=found, state=state, source=source, rule=rule,
+                  state_filters=STATE_FILTERS)
+
+
+@router.get("/console/alerts/{alert_id}")
+async def alert_case(request: Request, alert_id: str, me: Session):
+    """A notification names alerts; the case is the one the alert opened or joined."""
+    case = await request.app.state.cases.of_alert(me[1], alert_id[:64])
+    return RedirectResponse(f"/console/cases/{case['case_id']}", status_code=303)
 
 
 # ---------------------------------------------------------------- one case
@@ -95,9 +117,14 @@ async def case_page(request: Request, me: tuple[User, str], case_id: str, *, sta
     user, token = me
     case = await request.app.state.cases.get(token, case_id)
     row = case.model_dump(mode="json")
-    return render(request, "case.html", status=status, case=case, sla=sla_view(row, request.app.state.clock()),
+    related = await request.app.state.cases.related(token, case_id)
+    now = request.app.state.clock()
+    return render(request, "case.html", status=status, case=case, sla=sla_view(row, now),
                   next_step=NEXT_STEP.get(str(case.state)), photos=request.app.state.photos.names(case.case_id),
-                  verdicts=VERDICTS, resolutions=RESOLUTIONS, today=request.app.state.clock().date().isoformat(),
+                  may_act=can_act(user, case), may_reveal=can_reveal(user, case),
+                  facts=evidence_lines(case.kind, case.evidence), summary=summary_text(case.summary),
+                  related=[dict(r, sla=sla_view(r, now)) for r in related], verdicts=VERDICTS,
+                  resolutions=RESOLUTIONS, categories=CATEGORIES, today=request.app.state.clock().date().isoformat(),
                   **({"error": None, "identity": None, "done": request.query_params.get("done", "")[:20]} | extra))
 
 
@@ -113,11 +140,24 @@ async def transition(request: Request, case_id: str, me: Session):
     note = str(posted.get("note") or "")[:500]
     if to not in STATES or (resolution and resolution not in RESOLUTIONS):
         return await case_page(request, me, case_id, status=422, error="请选择要进行的操作")
+    grant = granted(posted) if resolution == "assistance_granted" else None
+    if resolution == "assistance_granted" and grant is None:
+        return await case_page(request, me, case_id, status=422, error="给予救助请选择救助类别，金额填写数字")
     try:
-        await request.app.state.cases.transition(me[1], case_id, to, resolution=resolution, note=note)
+        await request.app.state.cases.transition(me[1], case_id, to, resolution=resolution, grant=grant, note=note)
     except BackendError as exc:
         return await _refused(request, me, case_id, exc)
     return RedirectResponse(f"/console/cases/{case_id}?done={to}", status_code=303)
+
+
+def granted(posted) -> dict | None:
+    """The grant of an assistance_granted resolution: 救助类别 and the monthly amount in yuan (optional)."""
+    category, amount = str(posted.get("category") or ""), str(posted.get("monthly_benefit") or "").strip() or "0"
+    try:
+        fen = round(Decimal(amount) * 100)
+    except InvalidOperation:
+        return None
+    return {"category": category, "monthly_benefit_fen": fen} if category in CATEGORIES and fen >= 0 else None
 
 
 @router.post("/console/cases/{case_id}/survey", dependencies=[Depends(check_csrf)])
@@ -173,6 +213,8 @@ async def photo(request: Request, case_id: str, name: str, me: Session):
 async def _refused(request: Request, me, case_id: str, exc: BackendError):
     if exc.status in (409, 422):
         return await case_page(request, me, case_id, status=409, error=f"操作未完成：{_explain(exc.detail)}")
+    if exc.status == 403:
+        return await case_page(request, me, case_id, status=403, error=f"无权操作：{exc.detail}")
     raise exc
 
 

@@ -9,7 +9,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from consumers.web.labels import CATEGORIES, TOWNSHIPS
+from consumers.web.labels import CATEGORIES, township_options
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class ChannelForm:
 
 
 TOWNSHIP = Input("township_code", "所在乡镇（街道）", "select",
-                 options=tuple((code, f"{name}（{code}）") for code, name in TOWNSHIPS.items()))
+                 options=township_options())
 PHONE_HINT = "11 位手机号，或带区号的固定电话"
 ID_HINT = "18 位，最后一位可能是 X；只在本页提交，不会出现在网址中"
 

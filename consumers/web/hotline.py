@@ -13,8 +13,8 @@ from consumers.web.backends import BackendError
 from consumers.web.console import Session
 from consumers.web.forms import HOTLINE, body_of, idempotency_key, new_key, read_values
 from consumers.web.labels import ORDER, field_errors
-from consumers.web.public import _rejected
-from consumers.web.security import check_csrf
+from consumers.web.public import TOO_LARGE, _rejected
+from consumers.web.security import check_csrf, over_form_limit
 from consumers.web.views import render
 from schemas.cases import case_id_for_request
 
@@ -36,8 +36,12 @@ async def file_ticket(request: Request, me: Session):
     posted = await request.form()
     values, errors = read_values(HOTLINE, posted)
     idem = idempotency_key(posted)
+    if over_form_limit(request):
+        errors = {**errors, "_form": TOO_LARGE}
+        return render(request, "hotline.html", status=413, form=HOTLINE, values=values, errors=errors, idem=idem,
+                      lookup_error=None)
     if not errors:
-        body = body_of(values) | {"received_at": request.app.state.clock().isoformat()}
+        body = body_of(values) | {"received_at": request.app.state.clock().isoformat(), "filed_by": me[0].user}
         try:
             receipt = await request.app.state.intake.submit("hotline", body, idem)
         except BackendError as exc:

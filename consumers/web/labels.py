@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from consumers.cases.sla import sla_for
 from schemas.cases import CaseState
+from schemas.townships import places
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -25,7 +26,12 @@ KINDS: dict[str, str] = {
     "education_burden": "教育支出负担", "income_shock": "收入骤降", "deceased_recipient": "死亡人员仍在保",
     "disability_mismatch": "残疾认定不符", "hotline": "12345 热线工单", "application": "救助申请",
     "tip_off": "举报", "warning_report": "我要预警", "identify_person": "待识别身份",
+    "rural_unassisted": "防返贫监测未纳入救助", "moved_away": "户籍迁出本市", "incarcerated": "服刑人员",
+    "vehicle_owner": "名下车辆", "property_holder": "家庭房产", "business_owner": "经营企业",
 }
+# Where an inbox item comes from (the kind of item), for the inbox filter and each row's tag.
+SOURCES: dict[str, str] = {"alert": "系统预警", "application": "申请", "tip_off": "举报", "warning_report": "我要预警",
+                           "hotline": "12345"}
 
 # Why a case exists, in one sentence a caseworker can check against the evidence (spec section 3).
 WHY: dict[str, str] = {
@@ -34,40 +40,48 @@ WHY: dict[str, str] = {
     "new_severe_disability": "新办或变更为一级、二级残疾证。",
     "education_burden": "学生年度净教育支出（学杂费＋住宿费－已获资助）达到 8000 元，监护人在保。",
     "income_shock": "在保家庭成员登记失业，或户主申报灾害损失达到 1 万元。",
-    "deceased_recipient": "火化记录显示此人已死亡，但仍在保：应停发待遇。",
+    "deceased_recipient": "火化记录或户籍死亡注销显示此人已死亡，但仍在保：应停发待遇。",
     "disability_mismatch": "以残疾为认定依据的在保人员，残疾证已注销或降为三、四级。",
     "hotline": "12345 热线转来的工单，需在 2 个工作日内接案。",
     "application": "群众在线提交的救助申请，需在 10 个工作日内核实。",
     "tip_off": "群众举报此人不应享受救助，需在 15 天内核实。",
     "warning_report": "干部或志愿者“我要预警”上报，需在 7 天内核实。",
     "identify_person": "上报信息无法匹配到具体人员：请先查看身份（留痕），核实是谁。",
+    "rural_unassisted": "乡村振兴部门已将此人纳入防返贫监测，但当日此人不在救助名单中：请核实是否需要救助。",
+    "moved_away": "公安户籍显示此在保人员已迁出本市：应核实是否停发待遇。",
+    "incarcerated": "公安户籍显示此在保人员正在服刑：应核实是否停发待遇。",
+    "vehicle_owner": "在保人员新登记了购置价格 5 万元及以上的小型轿车、越野车或中型客车：请核实家庭经济状况。",
+    "property_holder": "在保家庭名下有 2 套及以上住宅，或有商业、办公、工业用房：请核实家庭财产状况。",
+    "business_owner": "在保人员设立了有限责任公司、股份有限公司，或注册资本 10 万元及以上的个体工商户：请核实经营收入。",
 }
 
 FEEDS: dict[str, str] = {
     "medical": "医保结算", "roster": "低保在册", "household": "家庭测算", "disability": "残联", "education": "教育资助",
-    "employment": "就业登记", "disaster": "灾害报损", "funeral": "殡葬火化",
+    "employment": "就业登记", "disaster": "灾害报损", "funeral": "殡葬火化", "rural": "防返贫监测", "hukou": "户籍",
+    "vehicle": "车辆登记", "property": "不动产登记", "business": "市场主体登记",
 }
 
 SEVERITIES = {"low": "低", "medium": "中", "high": "高", "critical": "紧急"}
 VERDICTS = {"confirmed": "情况属实", "dismissed": "情况不属实"}
 RESOLUTIONS = {"assistance_granted": "给予救助", "benefit_stopped": "停发待遇", "no_action": "无需处理"}
 HISTORY = {"opened": "建案", "assigned": "接案", "transitioned": "状态变更", "survey_recorded": "走访记录",
-           "identity_revealed": "查看身份（留痕）", "evidence_updated": "证据更新", "escalated": "超期升级"}
+           "identity_revealed": "查看身份（留痕）", "evidence_updated": "证据更新", "escalated": "超期升级",
+           "alert_joined": "新预警并入", "decision_exported": "结果导出民政（留痕）"}
 CATEGORIES = ("低保", "特困", "临时救助")
 
-# Demo names for the seed county's townships; production loads the official division table.
-TOWNSHIPS: dict[str, str] = {
-    "340403001": "田东街道", "340403002": "国庆街道", "340403003": "舜耕镇",
-    "340403004": "安成镇", "340403005": "曹庵镇", "340403006": "三和镇",
-    "340404001": "谢家集街道", "340405001": "八公山镇",
-}
-
-
-COUNTIES: dict[str, str] = {"340403": "田家庵区", "340404": "谢家集区", "340405": "八公山区"}
+NO_TOWNSHIP = "乡镇不明（待督导分派）"
 
 
 def township_name(code: str | None) -> str:
-    return TOWNSHIPS.get(code or "") or COUNTIES.get(code or "") or code or "未知乡镇"
+    """Every code shows its name (infra/townships/huainan.csv); county-level codes name their county; no code
+    at all (a caller who did not know) is the supervisors' to dispatch."""
+    return places().name(code) if code else NO_TOWNSHIP
+
+
+def township_options() -> tuple[tuple[str, str], ...]:
+    """Every township and street of the city for the public forms, as `县区 乡镇`."""
+    p = places()
+    return tuple((t.code, f"{p.county_name(t.code)} {t.name}") for t in p.townships())
 
 
 def feed_name(feed: str) -> str:
@@ -85,7 +99,16 @@ def actor_name(actor: str) -> str:
 
 
 def note_text(note: str) -> str:
-    """A history note is a state, a verdict, or free text (a name, a reason): label the first two."""
+    """A history note is a state, a verdict, a marker, or free text (a name, a reason): put each in words."""
+    if note in ("withdrawn", "alert_withdrawn"):
+        return "后续数据已撤回一条预警"
+    if note in ("evidence updated", "evidence_updated"):
+        return "预警数据有更新"
+    if note.startswith("alert_joined:"):
+        level = SEVERITIES.get(note.partition(":")[2], "")
+        return f"同一对象同类预警再次触发，已并入本案{f'（程度{level}）' if level else ''}，办理时限不变"
+    if note.startswith(("overdue:", "overdue since ")):
+        return f"超过办理时限（{fmt_time(note.removeprefix('overdue:').removeprefix('overdue since '))}）"
     return STATES.get(note) or VERDICTS.get(note) or note
 
 
@@ -104,7 +127,9 @@ def sla_view(row: dict, now: datetime) -> dict:
     due = datetime.fromisoformat(row["sla_due"]) if isinstance(row["sla_due"], str) else row["sla_due"]
     target = str(sla_for(row["kind"], row["category"]).target)
     if ORDER.index(str(row["state"])) >= ORDER.index(target):
-        return {"text": "时限内已" + STATES[target], "tone": "ok", "due": None}
+        if row.get("withdrawn") and str(row["state"]) == "closed" and not row.get("verdict"):
+            return {"text": "预警撤回，已自动办结", "tone": "ok", "due": None}
+        return {"text": "时限内" + STATES[target], "tone": "ok", "due": None}
     if row.get("withdrawn"):
         return {"text": "预警已撤回", "tone": "ok", "due": None}
     left = due - now
@@ -173,3 +198,13 @@ def message_for(field: str, kind: str, msg: str) -> str:
     if kind == "string_too_long":
         return "内容过长，请精简"
     return _BY_FIELD.get(field, "此项填写有误，请检查")
+
+
+def is_county_queue(code: str | None) -> bool:
+    """A county-level or unlisted township code: the case sits in the county's queue."""
+    return places().is_county_level(code)
+
+
+def place_label(code: str | None) -> str:
+    """`田家庵区 田东街道`: county and township, for tables that span counties."""
+    return places().label(code) if code else NO_TOWNSHIP

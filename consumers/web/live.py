@@ -25,9 +25,11 @@ from consumers.cases.auth import User
 from consumers.notifier.routing import RoutingConfig
 from consumers.web.backends import BackendError, CasesClient
 from consumers.web.console import Session, inbox_rows
-from consumers.web.labels import KINDS, STATES, township_name
+from consumers.cases.inbox import OPEN_STATES
+from consumers.web.labels import KINDS, SOURCES, STATES, township_name
 from consumers.web.views import render_fragment
 from schemas.cases import case_id_for_alert
+from schemas.townships import places
 
 router = APIRouter()
 BLOCK_MS = 2000
@@ -47,15 +49,20 @@ def groups_for(user: User, routing: RoutingConfig) -> list[str]:
 
 
 def in_scope(user: User, township: str | None) -> bool:
-    """A group's inbox holds several townships: show a caseworker only theirs, a supervisor their county's."""
+    """A group's inbox holds several townships: show a caseworker theirs and their county's queue, a
+    supervisor their county's."""
     if user.role in ("auditor", "admin"):
         return True
-    return (township or "").startswith(user.township_code or "-")
+    code = township or ""
+    if user.role == "caseworker" and code[:6] == (user.township_code or "")[:6] and places().is_county_level(code):
+        return True
+    return code.startswith(user.township_code or "-")
 
 
 def notice_view(body: dict) -> dict:
     """What the page shows of a notifier notification: masked subject, rules, links to the cases."""
-    alerts = [{"case_id": case_id_for_alert(a["alert_id"]), "rule": KINDS.get(a["rule"], a["rule"])}
+    alerts = [{"alert_id": a["alert_id"], "case_id": case_id_for_alert(a["alert_id"]),
+               "rule": KINDS.get(a["rule"], a["rule"])}
               for a in body.get("alerts", [])]
     return {"id": body.get("notification_id", ""), "subject": body.get("subject", ""),
             "severity": body.get("severity", ""), "township": township_name(body.get("township_code")),
@@ -67,7 +74,8 @@ def sse(event: str, data: dict) -> str:
 
 
 async def inbox_events(user: User, token: str, *, cases: CasesClient, redis, routing: RoutingConfig,
-                       now: Callable[[], datetime], state: str = "", rule: str = "") -> AsyncIterator[str]:
+                       now: Callable[[], datetime], state: str = "", rule: str = "",
+                       source: str = "") -> AsyncIterator[str]:
     """The SSE stream of one inbox until the client goes away or the token expires."""
     streams = {f"inbox:{group}": await _last_id(redis, f"inbox:{group}") for group in groups_for(user, routing)}
     seen = {row["case_id"]: row["version"] for row in await cases.list(token)}
@@ -87,7 +95,8 @@ async def inbox_events(user: User, token: str, *, cases: CasesClient, redis, rou
             return
         for row in inbox_rows([r for r in rows if seen.get(r["case_id"]) != r["version"]], now()):
             new = row["case_id"] not in seen
-            shown = (not state or row["state"] == state) and (not rule or row["kind"] == rule)
+            shown = ((row["state"] != "closed" if state in ("", OPEN_STATES) else state == "all" or row["state"] == state)
+                     and (not rule or row["kind"] == rule) and (not source or row.get("source") == source))
             yield sse("case", {"case_id": row["case_id"], "new": new, "shown": shown, "state": STATES[row["state"]],
                                "html": render_fragment("_case_row.html", row=row, fresh=new)})
         seen.update({row["case_id"]: row["version"] for row in rows})
@@ -95,12 +104,13 @@ async def inbox_events(user: User, token: str, *, cases: CasesClient, redis, rou
 
 
 @router.get("/console/events")
-async def events(request: Request, me: Session, state: str = "", rule: str = "") -> StreamingResponse:
+async def events(request: Request, me: Session, state: str = "", rule: str = "", source: str = "") -> StreamingResponse:
     user, token = me
-    state, rule = (state if state in STATES else ""), (rule if rule in KINDS else "")
+    state = state if state in STATES or state in (OPEN_STATES, "all") else ""
+    rule, source = (rule if rule in KINDS else ""), (source if source in SOURCES else "")
     app = request.app.state
     stream = inbox_events(user, token, cases=app.cases, redis=app.redis, routing=app.routing, now=app.clock,
-                          state=state, rule=rule)
+                          state=state, rule=rule, source=source)
     return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

@@ -2,22 +2,34 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse
 
 from consumers.web.backends import BackendError
 from consumers.web.forms import FORMS, Input, body_of, idempotency_key, new_key, read_values
 from consumers.web.labels import STATES, field_errors
-from consumers.web.security import check_csrf
-from consumers.web.views import render
+from consumers.web.security import FORM_LIMIT, check_csrf, over_form_limit
+from consumers.web.views import HERE, render
+from schemas.receipts import normalize
 
 router = APIRouter()
-STATUS_INPUTS = (Input("application_no", "申请编号", hint="提交申请后页面上显示的编号，以 CR 开头"),
-                 Input("id_number", "申请人身份证号", maxlength=32))
+STATUS_INPUTS = (Input("application_no", "回执号", maxlength=32,
+                       hint="提交后页面上显示的 10 位回执号，如 K7QM5-8XPA3；不区分大小写，可不输横线"),
+                 Input("id_number", "申请人身份证号", required=False, maxlength=32,
+                       hint="查询救助申请时必须填写；查询举报、预警可不填"))
+TOO_LARGE = (f"提交内容过大（每次不能超过 {FORM_LIMIT // 1024} KiB），没有提交。您填写的内容已保留，"
+             "超长部分已截断，请精简后再提交。")
 RECEIPT_TITLES = {"application": "申请已提交", "tip_off": "举报已收到", "warning_report": "预警已上报"}
 
 
 @router.get("/")
 async def home(request: Request):
     return render(request, "home.html")
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon():
+    return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 def _form_routes(channel: str) -> None:
@@ -30,6 +42,9 @@ def _form_routes(channel: str) -> None:
         posted = await request.form()
         values, errors = read_values(form, posted)
         idem = idempotency_key(posted)
+        if over_form_limit(request):
+            return render(request, "channel_form.html", status=413, form=form, values=values, idem=idem,
+                          errors={**errors, "_form": TOO_LARGE})
         if not errors:
             try:
                 receipt = await request.app.state.intake.submit(channel, body_of(values), idem,
@@ -70,15 +85,18 @@ async def status_form(request: Request):
 async def status_query(request: Request):
     posted = await request.form()
     values = {i.name: str(posted.get(i.name) or "").strip()[:i.maxlength] for i in STATUS_INPUTS}
-    errors = {name: "此项必须填写" for name, value in values.items() if not value}
+    errors = {i.name: "此项必须填写" for i in STATUS_INPUTS if i.required and not values[i.name]}
+    if values["application_no"] and not errors and normalize(values["application_no"]) is None \
+            and not values["application_no"].startswith("CR"):
+        errors = {"application_no": "回执号为 10 位，由数字 2–9 和字母组成（不含 0、O、1、I），请核对"}
     result = None
     if not errors:
         try:
-            result = await request.app.state.intake.status(values["application_no"], values["id_number"],
+            result = await request.app.state.intake.status(values["application_no"], values["id_number"] or None,
                                                            request.client.host if request.client else None)
         except BackendError as exc:
             if exc.status == 404:
-                errors = {"_form": "没有找到：请核对申请编号和身份证号是否与申请时一致。"}
+                errors = {"_form": "没有找到：请核对回执号；查询救助申请时，身份证号须与申请时一致。"}
             elif exc.status == 422 and isinstance(exc.detail, list):
                 errors = field_errors(exc.detail)
             else:

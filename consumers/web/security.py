@@ -28,12 +28,24 @@ MAX_PHOTO_BYTES = 2 * 1024 * 1024
 MAX_PHOTOS = 3
 UPLOAD_LIMIT = MAX_PHOTOS * MAX_PHOTO_BYTES + FORM_LIMIT
 UPLOAD_PATHS = re.compile(r"^/console/cases/[^/]+/survey$")
+# Forms people type into: read up to 1 MiB so an over-long form comes back with what was typed (413, kept)
+# instead of a bare error page; the page itself refuses anything over FORM_LIMIT.
+FORM_PATHS = re.compile(r"^/(apply|tip-off|warning|hotline)$")
+FORM_READ_LIMIT = 1024 * 1024
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 def limit_for(path: str) -> int:
-    return UPLOAD_LIMIT if UPLOAD_PATHS.match(path) else FORM_LIMIT
+    if UPLOAD_PATHS.match(path):
+        return UPLOAD_LIMIT
+    return FORM_READ_LIMIT if FORM_PATHS.match(path) else FORM_LIMIT
+
+
+def over_form_limit(request: Request) -> bool:
+    """A form body larger than FORM_LIMIT (read anyway, so the page can keep what was typed)."""
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > FORM_LIMIT
 
 
 # ---------------------------------------------------------------- CSRF

@@ -33,8 +33,8 @@ def isolated(stack: Settings, db: int, data_dir: Path) -> Settings:
 class Services:
     """`with Services(settings) as s:` -> s.web_url, s.cases_url, s.intake_url serving until exit."""
 
-    def __init__(self, settings: Settings, start_timeout: float = 90.0) -> None:
-        self.settings, self.start_timeout = settings, start_timeout
+    def __init__(self, settings: Settings, start_timeout: float = 90.0, **web_options: object) -> None:
+        self.settings, self.start_timeout, self.web_options = settings, start_timeout, web_options
         self.sockets = {name: _free_socket() for name in ("cases", "intake", "web")}
         self.urls = {name: f"http://127.0.0.1:{s.getsockname()[1]}" for name, s in self.sockets.items()}
         self.servers: list[uvicorn.Server] = []
@@ -71,7 +71,8 @@ class Services:
         from producers.intake_cli import serving_app
 
         apps = {"cases": create_cases_app(self.settings), "intake": serving_app(self.settings),
-                "web": create_web_app(self.settings, cases_url=self.cases_url, intake_url=self.intake_url)}
+                "web": create_web_app(self.settings, cases_url=self.cases_url, intake_url=self.intake_url,
+                                      **self.web_options)}
         self.servers = [uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on",
                                                       timeout_graceful_shutdown=2)) for app in apps.values()]
         await asyncio.gather(*(server.serve(sockets=[self.sockets[name]])

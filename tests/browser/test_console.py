@@ -61,7 +61,7 @@ def test_a_warning_shows_live_in_the_right_inbox_is_worked_and_the_supervisor_se
     shoot(neighbour, "case-403")
 
     row.click()
-    expect(worker.get_by_role("heading", name="为什么预警")).to_be_visible()
+    expect(worker.get_by_role("heading", name="来源与内容")).to_be_visible()
     shoot(worker, "case-open")
     worker.get_by_role("button", name="接案（由我办理）").click()
     expect(worker.locator("#case-state")).to_have_text("已接案")
@@ -91,8 +91,8 @@ def test_a_warning_shows_live_in_the_right_inbox_is_worked_and_the_supervisor_se
     login(supervisor, "supervisor1")
     expect(supervisor).to_have_url(re.compile("/overview$"))
     expect(supervisor.locator("#township-340403001 td[data-state=verified]")).to_have_text("1")
-    expect(supervisor.get_by_role("link", name="通知送达与办理时限")).to_have_attribute(
-        "href", re.compile("/d/safetynet-caseworker-sla$"))
+    expect(supervisor.get_by_role("link", name="通知送达与办理时限")).to_have_count(0)  # no Grafana runs here
+    expect(supervisor.get_by_role("link", name="运维监控图表")).to_have_attribute("href", "/operators")
     shoot(supervisor, "overview")
 
 
@@ -120,14 +120,16 @@ def test_a_citizen_with_a_bad_id_number_gets_a_clear_error_then_applies_and_quer
     page.get_by_label("申请人身份证号").fill(ID_NUMBER)
     page.get_by_role("button", name="提交申请").click()
     expect(page.get_by_role("heading", name="申请已提交")).to_be_visible()
-    number = page.locator("#application-no").inner_text()
+    number = page.locator("#receipt-no").inner_text()
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", number)
     shoot(page, "apply-receipt")
 
     page.get_by_role("link", name="查询进度").click()
-    page.get_by_label("申请编号").fill(number)
+    page.get_by_label("回执号").fill(number.lower().replace("-", ""))  # read aloud, typed in lower case
     page.get_by_label("申请人身份证号").fill(ID_NUMBER)
     page.get_by_role("button", name="查询").click()
-    expect(page.locator("#status-result")).to_contain_text(re.compile("已收到|待接案"))
+    expect(page.locator("#status-stage")).to_have_text(re.compile("已收到，正在登记|已受理，等待社工接案"))
+    expect(page.locator("#status-next")).not_to_be_empty()
     assert ID_NUMBER not in page.url and ID_NUMBER not in page.content()
     shoot(page, "status")
 
@@ -171,7 +173,8 @@ def close_case(cases_url: str, case_id: str) -> None:
                  ("survey", {"case_id": case_id, "visit_date": "2026-03-03", "findings": "取暖设备损坏",
                              "verdict": "confirmed"}),
                  ("transition", {"to": "verified"}),
-                 ("transition", {"to": "resolved", "resolution": "assistance_granted"}),
+                 ("transition", {"to": "resolved", "resolution": "assistance_granted",
+                                 "grant": {"category": "低保"}}),
                  ("transition", {"to": "closed"})]
         for action, body in steps:
             response = client.post(f"{url}/{action}", json=body, headers=me)

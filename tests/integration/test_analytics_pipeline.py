@@ -34,7 +34,8 @@ def test_migrations_are_idempotent(client, analytics_db: str) -> None:
     assert client.query("SELECT count() FROM schema_migrations").result_rows == [(len(versions),)]
     tables = {r[0] for r in client.query(f"SELECT name FROM system.tables WHERE database = '{analytics_db}'").result_rows}
     assert {"events", "alerts", "alert_withdrawals", "case_events", "notifications", "alerts_per_week",
-            "time_to_verification", "rule_precision", "audit_savings", "hotline_closure"} <= tables
+            "time_to_verification", "rule_precision", "audit_savings", "hotline_closure", "rule_catalog",
+            "benefits_stopped", "rule_outcomes"} <= tables
 
 
 def test_no_pii_columns(client, analytics_db: str) -> None:
@@ -66,9 +67,10 @@ def case_events() -> list[dict]:
     at = lambda h: NOW + timedelta(hours=h)  # noqa: E731
     due = at(24 * 7)
 
-    def opened(case_id: str, kind: str, category: str, source_id: str, evidence=()) -> CaseOpened:
+    def opened(case_id: str, kind: str, category: str, source_id: str, evidence=(), person=None) -> CaseOpened:
         return CaseOpened(case_id=case_id, version=1, actor="system", at=at(0), kind=kind, category=category,
-                          source_id=source_id, township_code="340403001", evidence=list(evidence), sla_due=due)
+                          source_id=source_id, township_code="340403001", evidence=list(evidence), sla_due=due,
+                          person_key=person)
 
     def survey(case_id: str, version: int, verdict: str, hours: int) -> SurveyRecorded:
         return SurveyRecorded(case_id=case_id, version=version, actor="caseworker1", at=at(hours),
@@ -82,7 +84,8 @@ def case_events() -> list[dict]:
         opened("c1", "medical_burden", "risk", "m1"), survey("c1", 2, "confirmed", 24),
         opened("c2", "medical_burden", "risk", "m2"), survey("c2", 2, "dismissed", 48),
         opened("c3", "deceased_recipient", "audit", "d1", [Evidence(feed="funeral", key="HZ1"),
-                                                          Evidence(feed="roster", key="R1", figure=800.0)]),
+                                                          Evidence(feed="roster", key="R1", figure=750.0)],
+               person=f"{2:064x}"),  # the roster row below is this person's: its 800 yuan is what stopped
         survey("c3", 2, "confirmed", 5), move("c3", 3, "resolved", 6, "benefit_stopped"),
         opened("h1", "hotline", "channel", "req1"), move("h1", 2, "closed", 3),
     ]
@@ -104,7 +107,8 @@ async def test_sink_inserts_and_views_answer(settings: Settings, client) -> None
                   (settings.topic("feed.funeral"), envelope("funeral", 3, funeral).model_dump_json().encode()),
                   (settings.topic("alerts"), notice("raised", alert("m1", "medical_burden"))),
                   (settings.topic("alerts"), notice("raised", alert("m2", "medical_burden"))),
-                  (settings.topic("alerts"), notice("raised", alert("d1", "deceased_recipient", "audit"))),
+                  (settings.topic("alerts"), notice("raised", alert("d1", "deceased_recipient", "audit").model_copy(
+                      update={"event_time": date(2025, 12, 20)}))),  # died three calendar months before the stop
                   (settings.topic("alerts"), notice("withdrawn", alert("m2", "medical_burden")))]
         sends += [(settings.topic("case-events"), orjson.dumps(c)) for c in case_events()]
         sends += [(settings.topic("notifications"), orjson.dumps({
@@ -133,10 +137,18 @@ async def test_sink_inserts_and_views_answer(settings: Settings, client) -> None
                                                                               ("roster", 80_000)]
     assert q("SELECT rule, sum(alerts) FROM alerts_per_week GROUP BY rule ORDER BY rule") == [
         ("deceased_recipient", 1), ("medical_burden", 1)]  # m2 withdrawn
-    assert q("SELECT rule, confirmed, verified, precision FROM rule_precision ORDER BY rule") == [
-        ("deceased_recipient", 1, 1, 1.0), ("medical_burden", 1, 2, 0.5)]
+    assert q("SELECT rule, kind, confirmed, verified, precision FROM rule_precision ORDER BY rule") == [
+        ("deceased_recipient", "audit", 1, 1, 1.0), ("medical_burden", "risk", 1, 2, 0.5)]
     assert q("SELECT rule, verified_cases, mean_hours FROM time_to_verification ORDER BY rule") == [
         ("deceased_recipient", 1, 5.0), ("medical_burden", 2, 36.0)]
-    assert q("SELECT rule, benefits_stopped, monthly_saved_yuan FROM audit_savings") == [("deceased_recipient", 1, 800.0)]
+    assert q("SELECT rule, benefits_stopped, monthly_saved_yuan, months_since_evidence, overpaid_yuan "
+             "FROM audit_savings") == [("deceased_recipient", 1, 800.0, 3, 2400.0)]
+    assert q("SELECT case_id, evidence_date, stopped_on FROM benefits_stopped") == [
+        ("c3", date(2025, 12, 20), date(2026, 3, 2))]
+    outcomes = {r[0]: r[1:] for r in q("SELECT rule, kind, alerts, verified, precision, benefits_stopped "
+                                        "FROM rule_outcomes")}
+    assert len(outcomes) == 13 and outcomes["vehicle_owner"] == ("audit", 0, 0, None, 0)
+    assert outcomes["deceased_recipient"] == ("audit", 1, 1, 1.0, 1)
+    assert outcomes["medical_burden"][:4] == ("risk", 1, 2, 0.5)
     assert q("SELECT case_id, hours_to_close FROM hotline_closure") == [("h1", 3.0)]
     assert q("SELECT group_name, alert_ids FROM notifications") == [("east", ["m1"])]

@@ -57,17 +57,18 @@ async def tracker(settings: Settings) -> AsyncIterator[CaseStore]:
             await asyncio.gather(task, return_exceptions=True)
 
 
-def alert(alert_id: str = "AL-1", township: str = "340403001", figure: float = 31250.5) -> Alert:
+def alert(alert_id: str = "AL-1", township: str = "340403001", figure: float = 31250.5, person: str = PERSON,
+          key: str = "JS2026-1") -> Alert:
     return Alert(alert_id=alert_id, rule="medical_burden", kind="risk", severity="high", subject="340403********123X",
-                 person_key=PERSON, household_id="H1", township_code=township, event_time=date(2026, 3, 2),
+                 person_key=person, household_id="H1", township_code=township, event_time=date(2026, 3, 2),
                  triggered_at=datetime(2026, 3, 2, 12, tzinfo=UTC), rule_version="1",
-                 evidence=[Evidence(feed="medical", key="JS2026-1", figure=figure)])
+                 evidence=[Evidence(feed="medical", key=key, figure=figure)])
 
 
-async def send_alerts(settings: Settings, *alerts: Alert) -> None:
+async def send_alerts(settings: Settings, *alerts: Alert, action: str = "raised") -> None:
     async with AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True) as producer:
         for a in alerts:
-            notice = AlertNotice(action="raised", alert=a)
+            notice = AlertNotice(action=action, alert=a)
             await producer.send_and_wait(settings.topic("alerts"), key=a.alert_id.encode(),
                                          value=notice.model_dump_json().encode())
 
@@ -105,7 +106,7 @@ async def test_a_restarted_tracker_rebuilds_its_state_and_doubles_nothing(case_s
         await send_alerts(case_settings, alert())
         await wait_for(lambda: case_at_version(store, first, 1), "the first case")
     redis_client.flushdb()  # lose the projection entirely: the log must bring it back
-    await send_alerts(case_settings, alert(), alert("AL-2"))  # a re-delivery and a new alert, while stopped
+    await send_alerts(case_settings, alert(), alert("AL-2", person="c" * 64))  # a re-delivery and a new alert
     async with tracker(case_settings) as store:
         await wait_for(lambda: case_at_version(store, second, 1), "the second case after restart")
         rebuilt = await store.get(first)
@@ -177,12 +178,18 @@ async def test_a_case_is_worked_to_closure_and_a_wrong_step_is_409(case_settings
             assert (await client.post(f"{url}/transition", json={"to": to}, headers=me)).status_code == 200
         survey = {"case_id": case_id, "visit_date": "2026-03-05", "findings": "bills seen", "verdict": "confirmed"}
         assert (await client.post(f"{url}/survey", json=survey, headers=me)).status_code == 200
-        for body in ({"to": "verified"}, {"to": "resolved", "resolution": "assistance_granted"}, {"to": "closed"}):
+        ungranted = await client.post(f"{url}/transition", json={"to": "verified"}, headers=me)
+        assert ungranted.status_code == 200, ungranted.text
+        no_category = {"to": "resolved", "resolution": "assistance_granted"}
+        assert (await client.post(f"{url}/transition", json=no_category, headers=me)).status_code == 409
+        grant = {"category": "低保", "monthly_benefit_fen": 80000}
+        for body in ({**no_category, "grant": grant}, {"to": "closed"}):
             response = await client.post(f"{url}/transition", json=body, headers=me)
             assert response.status_code == 200, response.text
         final = response.json()
         assert (final["state"], final["resolution"], final["verdict"], final["version"]) == (
             "closed", "assistance_granted", "confirmed", 7)
+        assert final["grant"]["category"] == "低保" and final["resolved_at"]
 
 
 async def test_case_gauges_follow_the_projection(case_settings: Settings) -> None:
@@ -191,7 +198,7 @@ async def test_case_gauges_follow_the_projection(case_settings: Settings) -> Non
     from consumers.cases import metrics
 
     async with tracker(case_settings) as store:
-        await send_alerts(case_settings, alert("AL-G1"), alert("AL-G2", township="340403002"))
+        await send_alerts(case_settings, alert("AL-G1"), alert("AL-G2", township="340403002", person="d" * 64))
         for alert_id in ("AL-G1", "AL-G2"):  # different partitions: either may come first
             await wait_for(lambda: case_at_version(store, case_id_for_alert(alert_id), 1), "two cases")
         await metrics.refresh(store, datetime(2100, 1, 1, tzinfo=UTC))  # far future: both are past their SLA
@@ -199,6 +206,54 @@ async def test_case_gauges_follow_the_projection(case_settings: Settings) -> Non
     assert REGISTRY.get_sample_value("safetynet_cases_sla_overdue") == 2
 
 
+async def test_a_second_alert_joins_the_open_case_and_survives_a_rebuild(case_settings: Settings,
+                                                                          redis_client) -> None:
+    first = case_id_for_alert("AL-1")
+    async with tracker(case_settings) as store:
+        await send_alerts(case_settings, alert())
+        await wait_for(lambda: case_at_version(store, first, 1), "the first case")
+        await send_alerts(case_settings, alert("AL-2", figure=45000.0, key="JS2026-2"))
+        joined = await wait_for(lambda: case_at_version(store, first, 2), "the second alert joining")
+        assert joined.alert_ids == ["AL-1", "AL-2"] and [e.key for e in joined.evidence] == ["JS2026-2", "JS2026-1"]
+        assert await store.find(case_id_for_alert("AL-2")) is None
+    redis_client.flushdb()
+    await send_alerts(case_settings, alert("AL-2", figure=45000.0, key="JS2026-2"), alert("AL-3", key="JS2026-3"))
+    async with tracker(case_settings) as store:
+        await wait_for(lambda: case_at_version(store, first, 3), "the third alert joining after a rebuild")
+        assert [c.case_id for c in await store.list("all")] == [first]
+
+
+async def test_a_withdrawn_alert_closes_its_unaccepted_case_and_leaves_the_inbox(case_settings: Settings) -> None:
+    case_id = case_id_for_alert("AL-1")
+    async with tracker(case_settings) as store, api(case_settings, store) as client:
+        await send_alerts(case_settings, alert())
+        await wait_for(lambda: case_at_version(store, case_id, 1), "the case")
+        me = await login(client, "caseworker1")
+        assert (await client.get("/api/inbox", headers=me)).json()["total"] == 1
+        await send_alerts(case_settings, alert(), action="withdrawn")
+        closed = await wait_for(lambda: case_at_version(store, case_id, 3), "the withdrawal closing the case")
+        assert closed.state is CaseState.closed and closed.closed_as_withdrawn
+        assert (await client.get("/api/inbox", headers=me)).json()["total"] == 0
+        assert await store.count("withdrawn") == 1
+        # a new alert of the same rule about the same person opens a new case: the old one is closed
+        await send_alerts(case_settings, alert("AL-9", key="JS2026-9"))
+        await wait_for(lambda: case_at_version(store, case_id_for_alert("AL-9"), 1), "a fresh case")
+
+
+async def test_a_county_level_case_is_the_county_queue(case_settings: Settings) -> None:
+    case_id = case_id_for_alert("AL-Q")
+    async with tracker(case_settings) as store, api(case_settings, store) as client:
+        await send_alerts(case_settings, alert("AL-Q", township="340403000"))
+        await wait_for(lambda: case_at_version(store, case_id, 1), "the county-level case")
+        county_cw, sup = await login(client, "caseworker2"), await login(client, "supervisor1")
+        page = (await client.get("/api/inbox", headers=county_cw)).json()
+        assert [i["case_id"] for i in page["items"]] == [case_id] and page["items"][0]["source"] == "alert"
+        taken = await client.post(f"/api/cases/{case_id}/transition", json={"to": "assigned"}, headers=county_cw)
+        assert taken.status_code == 200, taken.text
+        assert (await client.get(f"/api/cases/{case_id}", headers=sup)).status_code == 200
+        auditor = await login(client, "auditor1")
+        refused = await client.post(f"/api/cases/{case_id}/transition", json={"to": "visiting"}, headers=auditor)
+        assert refused.status_code == 403 and "只读" in refused.json()["detail"]
 async def test_vault_reseal_moves_every_record_to_the_new_key(case_settings: Settings) -> None:
     """Rotation: records sealed with OLD open with NEW only after `safetynet vault reseal`."""
     import base64

@@ -1,4 +1,5 @@
-"""Ingest a small simulated city into a real broker; then prove no raw ID or name reached Kafka."""
+"""Ingest a small simulated city into a real broker; then prove no raw ID, name, plate, property unit
+or credit code reached Kafka."""
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,8 @@ from producers.vault import open_sealed, vault_keys
 from schemas.envelope import FEEDS, DeadLetter, Envelope
 
 NON_PII = {"provider", "facility", "employer", "hazard", "category", "action", "stage", "visit_type", "basis",
-           "relation", "status"}
+           "relation", "status", "monitor_type", "risk_type", "vehicle_type", "use", "entity_type"}
+NAMING = {"plate_no", "unit_no", "credit_code"}  # identifiers that name a person by themselves
 
 
 async def ingest_city(settings, city: Path) -> dict:
@@ -65,11 +67,12 @@ def planted_bad_rows(city: Path) -> tuple[str, str]:
     return bad_id, "欧阳无名"
 
 
-def input_pii(city: Path) -> tuple[set[str], set[str]]:
-    """ID numbers and names in the input files (names that also occur in non-PII text are left out)."""
+def input_pii(city: Path) -> tuple[set[str], set[str], set[str]]:
+    """ID numbers, names (those that also occur in non-PII text are left out), and plate, unit and
+    credit-code numbers in the input files."""
     from producers.reader import decode
 
-    ids, names, allowed = set(), set(), []
+    ids, names, numbers, allowed = set(), set(), set(), []
     for feed in FEEDS:
         rows = list(csv.reader(decode((city / f"{feed}.csv").read_bytes()).splitlines()))
         module = __import__(f"producers.{feed}", fromlist=["COLUMNS"])
@@ -80,10 +83,12 @@ def input_pii(city: Path) -> tuple[set[str], set[str]]:
                     ids.add(cell.upper())
                 elif f.endswith("name"):
                     names.add(cell)
+                elif f in NAMING:
+                    numbers.add(cell)
                 elif f in NON_PII:
                     allowed.append(cell)
     text = "\n".join(allowed)
-    return ids, {n for n in names if n not in text}
+    return ids, {n for n in names if n not in text}, numbers
 
 
 async def test_ingest_small_city_and_no_pii_on_any_topic(settings, tmp_path):
@@ -114,8 +119,8 @@ async def test_ingest_small_city_and_no_pii_on_any_topic(settings, tmp_path):
     opened = [open_sealed(r.value, vault_keys(settings), r.key.decode()) for r in vault]
     assert all(r.key == o.person_key.encode() for r, o in zip(vault, opened))
 
-    ids, names = input_pii(city)
-    assert {o.id_number for o in opened} <= ids and len(names) > 100
+    ids, names, numbers = input_pii(city)
+    assert {o.id_number for o in opened} <= ids and len(names) > 100 and len(numbers) > 50
     blobs = [(r.key or b"") + b"\x00" + (r.value or b"") for recs in records.values() for r in recs]
     everything = b"\x01".join(blobs).decode("utf-8", errors="replace")
     id_like = set(re.findall(r"\d{17}[\dXx]", everything)) | set(re.findall(r"(?=(\d{17}[\dXx]))", everything))
@@ -124,6 +129,8 @@ async def test_ingest_small_city_and_no_pii_on_any_topic(settings, tmp_path):
     leaked_names = [n for n in names | {bad_name} if any(n in run for run in cjk_runs)]
     assert not leaked_ids, f"{len(leaked_ids)} ID numbers on Kafka"
     assert not leaked_names, f"{len(leaked_names)} names on Kafka, e.g. {leaked_names[:3]}"
+    leaked_numbers = [n for n in numbers if n in everything or n[1:] in everything]  # 皖D12345 and D12345
+    assert not leaked_numbers, f"{len(leaked_numbers)} plate, unit or credit-code numbers on Kafka"
 
 
 async def test_re_ingest_is_idempotent_by_event_id(settings, tmp_path):

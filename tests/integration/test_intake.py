@@ -1,6 +1,7 @@
 """The intake API on real Kafka and Redis, with the case tracker behind it."""
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -100,10 +101,17 @@ async def test_application_status_and_a_later_match_by_name_phone_township(case_
         await wait_for(lambda: case_at_version(store, number, 1), "the application case")
         status = await client.post("/api/intake/applications/status",
                                    json={"application_no": number, "id_number": ID_NUMBER})
-        assert status.json() == {"application_no": number, "state": "open"}
+        assert (status.json()["application_no"], status.json()["state"]) == (number, "open")
         stranger = await client.post("/api/intake/applications/status",
                                      json={"application_no": number, "id_number": "11010519491231002X"})
         assert stranger.status_code == 404
+        # the receipt number: case-insensitive, dashes and spaces optional; stage, date, next step, deadline
+        spoken = receipt["receipt_no"].lower().replace("-", " ")
+        by_receipt = (await client.post("/api/intake/applications/status",
+                                        json={"application_no": spoken, "id_number": ID_NUMBER})).json()
+        assert by_receipt["stage"] == "已受理，等待社工接案" and by_receipt["expected_by"] and by_receipt["next_step"]
+        assert (await client.post("/api/intake/applications/status",
+                                  json={"application_no": spoken})).status_code == 404  # an application needs its ID
 
         ticket = {"ticket_no": "12345-0001", "caller_name": "赵六", "caller_phone": "13800001111",
                   "township_code": "340403001", "content": "询问低保申请进度", "received_at": "2026-03-02T09:00:00+08:00"}
@@ -143,8 +151,16 @@ async def test_the_receipt_does_not_say_whether_a_person_is_known(case_settings:
         unknown = await client.post("/api/intake/hotline", json={**ticket, "ticket_no": "12345-0003",
                                                                  "caller_name": "无名氏", "caller_phone": "13700000000"})
     assert known.status_code == unknown.status_code == 202
-    strip = lambda r: {k: v for k, v in r.json().items() if k != "request_id"}  # noqa: E731
+    strip = lambda r: {k: v for k, v in r.json().items() if k not in ("request_id", "receipt_no")}  # noqa: E731
     assert strip(known) == strip(unknown) and set(known.json()) == set(unknown.json())
     assert known.headers.keys() == unknown.headers.keys()
     assert sorted(r.match for r in await channel_requests(case_settings))[-2:] == ["name_phone_township",
                                                                                    "unidentified"]
+async def test_the_api_docs_are_served_without_internet(case_settings: Settings) -> None:
+    """Swagger UI comes from this server (no CDN): its page and every asset it loads answer here."""
+    async with intake(case_settings) as client:
+        page = (await client.get("/docs")).text
+        assets = re.findall(r'(?:href|src)="(/docs-assets/[^"]+)"', page)
+        assert len(assets) >= 2 and "cdn" not in page.lower()
+        for asset in assets:
+            assert (await client.get(asset)).status_code == 200, asset

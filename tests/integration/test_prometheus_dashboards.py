@@ -39,12 +39,18 @@ def free_port() -> int:
 def produce_metrics() -> None:
     """Touch every metric the services export, the way the services do."""
     from consumers.analytics import metrics as sink
+    from consumers.cases import metrics as cases
     from consumers.notifier import metrics as notifier
     from streams import metrics as streams
 
     for feed in ("medical", "roster"):
         streams.observe(feed, time.perf_counter(), __import__("datetime").date.today())
     streams.ALERTS.labels("medical_burden", "high", "340403001").inc()
+    streams.ALERTS.labels("vehicle_owner", "high", "340403001").inc()  # a version-2 audit rule
+    cases.VERDICTS.labels("vehicle_owner", "confirmed").inc()
+    cases.VERDICTS.labels("vehicle_owner", "dismissed").inc()
+    cases.RESOLUTIONS.labels("vehicle_owner", "benefit_stopped").inc()
+    cases.EXPORTED.inc(3)
     streams.WITHDRAWN.labels("medical_burden").inc()
     streams.DEAD_LETTERS.labels("judge", "invalid").inc()
     for channel, outcome in (("inbox", "delivered"), ("webhook", "delivered"), ("webhook", "dead_letter")):
@@ -58,6 +64,11 @@ def produce_metrics() -> None:
     sink.ROWS.labels("events").inc(1000)
     sink.BATCH_LATENCY.labels("events").observe(0.05)
     sink.LAG.labels("feed.medical").set(12)
+    from consumers.cases import metrics as cases
+
+    cases.CASES.labels("open").set(3)
+    cases.OVERDUE.set(1)
+    cases.WITHDRAWN.set(2)
 
 
 def produced_names() -> set[str]:
@@ -139,3 +150,26 @@ def test_rules_load_and_evaluate(prometheus: str) -> None:
         time.sleep(0.5)
     names = set(METRIC.findall(RULES.read_text()))
     assert names <= produced_names(), f"rules use metrics no service exports: {names - produced_names()}"
+
+
+def test_the_operators_page_draws_every_dashboard_panel_from_prometheus(prometheus: str) -> None:
+    """One definition: the panels the page draws are the dashboards' own, with data from this Prometheus."""
+    import asyncio
+
+    import httpx
+
+    from consumers.web.backends import PrometheusClient
+    from consumers.web.operators import draw, load_panels
+
+    async def drawn() -> list:
+        async with httpx.AsyncClient(base_url=prometheus) as http:
+            client = PrometheusClient(http)
+            assert await client.up()
+            panels = load_panels()
+            return list(zip(panels, await asyncio.gather(*(draw(p, client, time.time()) for p in panels))))
+
+    charts = asyncio.run(drawn())
+    assert len(charts) == len(panel_queries())
+    for panel, svg in charts:
+        assert "<svg" in svg and "暂无数据" not in svg, panel.title
+        assert not re.search(r"[A-Za-z]{4,} [A-Za-z]{4,}", panel.title), panel.title  # titles in Chinese

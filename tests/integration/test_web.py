@@ -93,6 +93,7 @@ def test_bodies_over_the_limits_are_413_and_photos_must_be_small_jpeg_or_png(ser
         token, idem = form_token(anonymous, "/warning")
         big = anonymous.post("/warning", data={**WARNING, "situation": "很" * 30_000, "csrf_token": token})
         assert big.status_code == 413 and "提交内容过大" in big.text
+        assert "网格员王五" in big.text and 'value="340403001" selected' in big.text  # what was typed is kept
     with logged_in(services, "caseworker1") as worker:
         token, _ = form_token(worker, f"/console/cases/{case_id}")
         fields = {"csrf_token": token, "visit_date": "2026-03-03", "findings": "见到医疗票据", "verdict": "confirmed"}
@@ -150,3 +151,27 @@ def test_the_live_feed_pushes_this_townships_notifications_only(services: Servic
     inbox.close()
     assert data["id"] == "n340403001" and "340403********0001" in data["html"] and "医疗支出负担" in data["html"]
     assert not any("0002" in line for line in seen)
+
+
+def test_granting_assistance_in_the_console_needs_its_category(services: Services, case_id: str) -> None:
+    """Runs last: it takes the shared case on to resolved."""
+    with httpx.Client(base_url=services.cases_url) as api:
+        me = {"Authorization": "Bearer " + api.post("/api/login", json={
+            "user": "caseworker1", "password": "caseworker1-demo"}).json()["token"]}
+        survey = {"case_id": case_id, "visit_date": "2026-03-03", "findings": "独居无收入", "verdict": "confirmed"}
+        assert api.post(f"/api/cases/{case_id}/survey", json=survey, headers=me).status_code == 200
+        assert api.post(f"/api/cases/{case_id}/transition", json={"to": "verified"}, headers=me).status_code == 200
+        with logged_in(services, "caseworker1") as client:
+            page = f"/console/cases/{case_id}"
+            token, _ = form_token(client, page)
+            assert "f-category" in client.get(page).text
+            form = {"to": "resolved", "resolution": "assistance_granted", "csrf_token": token}
+            refused = client.post(f"{page}/transition", data=form)
+            assert refused.status_code == 422 and "救助类别" in refused.text
+            done = client.post(f"{page}/transition", data={**form, "category": "特困", "monthly_benefit": "950.5"})
+            assert done.status_code == 303, done.text
+        case = api.get(f"/api/cases/{case_id}", headers=me).json()
+        with logged_in(services, "caseworker1") as client:
+            assert "月救助金额 950.50 元" in client.get(f"/console/cases/{case_id}").text
+        assert (case["resolution"], case["grant"]["category"], case["grant"]["monthly_benefit_fen"]) == (
+            "assistance_granted", "特困", 95050)

@@ -45,7 +45,8 @@ async def test_replay_gives_exactly_the_oracles_alerts(city, settings):
     expected = expected_alerts(city)
     assert {a["rule"] for a in expected} == {
         "medical_burden", "expenditure_hardship", "new_severe_disability", "education_burden",
-        "income_shock", "deceased_recipient", "disability_mismatch"}, "the city must plant every rule"
+        "income_shock", "deceased_recipient", "disability_mismatch", "rural_unassisted", "moved_away",
+        "incarcerated", "vehicle_owner", "property_holder", "business_owner"}, "the city must plant every rule"
     assert as_rows(exported(result.alerts)) == as_rows(expected)
     assert result.rows_read == result.published + sum(result.dead_letters.values())
 

@@ -28,20 +28,20 @@
     var status = document.getElementById("live-status"), notices = document.getElementById("notices");
     var count = document.getElementById("case-count"), empty = document.getElementById("empty");
     var source = new EventSource(list.getAttribute("data-events"));
-    function recount() {
-      var n = list.querySelectorAll(".case-row").length;
-      count.textContent = n;
-      empty.hidden = n > 0;
+    function recount(delta) {  // the count is the inbox's true total, not the rows of this page
+      count.textContent = Math.max(0, Number(count.textContent) + delta);
+      empty.hidden = list.querySelectorAll(".case-row").length > 0;
     }
     source.onopen = function () { status.textContent = "实时更新已连接"; status.className = "live on"; };
     source.onerror = function () { status.textContent = "连接中断，正在重连…"; status.className = "live"; };
     source.addEventListener("case", function (e) {
       var data = JSON.parse(e.data), old = document.getElementById("case-" + data.case_id);
-      if (!data.shown) { if (old) old.remove(); recount(); return; }
+      if (!data.shown) { if (old) { old.remove(); recount(-1); } return; }
+      if (!old && !data.new) return;  // a case on another page of the inbox
       var row = fragment(data.html);
       if (old) old.replaceWith(row); else list.insertBefore(row, list.firstChild);
       status.textContent = (data.new ? "新案件：" : "案件更新：") + data.state;
-      recount(); tick();
+      recount(old ? 0 : 1); tick();
     });
     source.addEventListener("notification", function (e) {
       var data = JSON.parse(e.data);
@@ -58,13 +58,46 @@
         return f.size > max || ["image/jpeg", "image/png"].indexOf(f.type) < 0;
       });
       var tooMany = input.files.length > 3;
-      input.setCustomValidity(bad.length || tooMany ? "invalid" : "");
+      input.setCustomValidity(tooMany ? "最多 3 张照片" : bad.length ? "照片须为 JPEG/PNG，每张不超过 2 MiB" : "");
       msg.textContent = tooMany ? "最多 3 张照片" : bad.length ? "照片须为 JPEG/PNG，每张不超过 2 MiB" : "";
       msg.className = bad.length || tooMany ? "error" : "hint";
     });
   }
 
+  // Size checked before sending: a form over the server's limit is not sent, nothing typed is lost.
+  function bytes(form) {
+    var total = 0, encoder = new TextEncoder();
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name) return;
+      if (el.type === "file") { Array.prototype.forEach.call(el.files, function (f) { total += f.size; }); }
+      else if ((el.type !== "radio" && el.type !== "checkbox") || el.checked) {
+        total += encoder.encode(encodeURIComponent(el.value)).length + el.name.length + 2;
+      }
+    });
+    return total;
+  }
+
+  function sizeCheck(form) {
+    form.addEventListener("submit", function (e) {
+      var limit = Number(form.getAttribute("data-max-bytes") || 65536);
+      var size = bytes(form), msg = form.querySelector(".size-error");
+      if (size <= limit) { if (msg) msg.remove(); return; }
+      e.preventDefault();
+      if (!msg) {
+        msg = document.createElement("p");
+        msg.className = "error banner size-error";
+        msg.setAttribute("role", "alert");
+        msg.tabIndex = -1;
+        form.insertBefore(msg, form.firstChild);
+      }
+      msg.textContent = "内容过大（约 " + Math.ceil(size / 1024) + " KiB，每次最多 " + Math.floor(limit / 1024) +
+        " KiB），没有提交。您填写的内容都还在，请精简后再提交。";
+      msg.focus();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[method=post]").forEach(sizeCheck);
     var list = document.getElementById("cases");
     if (list && list.hasAttribute("data-events") && window.EventSource) liveInbox(list);
     var photos = document.getElementById("f-photos");

@@ -78,3 +78,11 @@ def test_render_formats() -> None:
     assert render(["rule", "precision", "week"], rows, "json") == \
         '{"rule": "medical_burden", "precision": 0.5, "week": "2026-03-02"}\n'
     assert render(["rule"], [("x",)], "table").splitlines() == ["rule", "----", "x", "(1 rows)"]
+
+
+def test_a_case_closed_by_withdrawal_is_counted_apart() -> None:
+    from consumers.analytics.sink import resolution_of
+
+    assert resolution_of({"type": "transitioned", "to_state": "closed", "note": "预警撤回"}) == "withdrawn"
+    assert resolution_of({"type": "transitioned", "to_state": "resolved", "resolution": "no_action"}) == "no_action"
+    assert resolution_of({"type": "transitioned", "to_state": "closed", "note": ""}) == ""

@@ -79,3 +79,11 @@ def test_scope_must_fit_the_role(role: str, code: str | None) -> None:
 def test_scope(user: User, township: str, read: bool, act: bool, reveal: bool) -> None:
     c = case(township)
     assert (can_read(user, c), can_act(user, c), can_reveal(user, c)) == (read, act, reveal)
+
+
+@pytest.mark.parametrize(("role", "code", "allowed"), [("caseworker", "340403001", False), ("supervisor", "340403", False),
+                                                       ("auditor", None, False), ("admin", None, True)])
+def test_only_administrators_export_decisions(role: str, code: str | None, allowed: bool) -> None:
+    from consumers.cases.auth import can_export_decisions
+
+    assert can_export_decisions(User(user="u", role=role, township_code=code)) is allowed

@@ -9,7 +9,7 @@ import pytest
 from consumers.cases import lifecycle
 from consumers.cases.lifecycle import NEXT, InvalidTransition, StaleEvent, evolve, replay
 from schemas.alerts import Evidence
-from schemas.cases import Case, CaseOpened, CaseState
+from schemas.cases import Case, CaseOpened, CaseState, Grant
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ALLOWED = {(CaseState.open, CaseState.assigned), (CaseState.assigned, CaseState.visiting),
@@ -76,8 +76,9 @@ def test_resolving_needs_a_resolution_that_fits_the_verdict() -> None:
     with pytest.raises(InvalidTransition, match="no_action"):
         lifecycle.transition(dismissed, CaseState.resolved, actor="cw", at=T0, resolution="benefit_stopped")
     granted = lifecycle.transition(case_in(CaseState.verified), CaseState.resolved, actor="cw", at=T0,
-                                   resolution="assistance_granted")
-    assert evolve(case_in(CaseState.verified), granted).resolution == "assistance_granted"
+                                   resolution="assistance_granted", grant=Grant(category="低保"))
+    after = evolve(case_in(CaseState.verified), granted)
+    assert (after.resolution, after.grant.category, after.resolved_at) == ("assistance_granted", "低保", T0)
 
 
 def test_a_survey_records_the_verdict() -> None:

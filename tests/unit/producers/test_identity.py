@@ -107,3 +107,13 @@ def test_tokenise_leaves_ordinary_identifiers_alone():
     keys = Pseudonymizer("s")
     for text in ("JS2025010100000001", "HH3404030010000012", "HH202500000031", ""):
         assert keys.tokenise(text) == text
+
+
+def test_reference_is_keyed_and_ignores_how_the_identifier_was_typed():
+    keys, other = Pseudonymizer("s"), Pseudonymizer("t")
+    plate = keys.reference("皖D12345")
+    assert plate.startswith("R") and len(plate) == 17 and "12345" not in plate
+    for typed in ("皖d12345", " 皖D·12345 ", "皖Ｄ１２３４５", "皖D-12345", '="皖D12345"'):
+        assert keys.reference(typed) == plate
+    assert keys.reference("皖D12346") != plate and other.reference("皖D12345") != plate
+    assert keys.reference("340403001001GB00001F00010001") != keys.token("340403001001GB00001F00010001")

@@ -1,0 +1,54 @@
+"""The household stage as one pure step: `step_household(state, delta, rules, reach) -> (state, outputs)`.
+
+    member delta (key household_id): one new record of a member, or the backlog of one who joined
+      -> stored by event_id (a re-delivered delta changes nothing), lateness check
+      -> household rules re-judged from the earliest day the new records can change
+"""
+from __future__ import annotations
+
+from streams.config import RulesConfig
+from streams.horizon import Reach, keep, keep_standing, too_late
+from streams.household_rules import HouseholdView, judge_household
+from streams.person_step import rejudge_from
+from streams.records import RosterRow
+from streams.standing import Outputs, settle
+from streams.state import HouseholdState, MemberDelta, MemberLog
+
+
+def step_household(state: HouseholdState | None, delta: MemberDelta, rules: RulesConfig, reach: Reach,
+                   ) -> tuple[HouseholdState, Outputs]:
+    state = state or HouseholdState()
+    log = state.members.get(delta.person_key) or MemberLog(delta.masked)
+    new = [r for r in delta.records if log.records.get(r.eid) != r]
+    if not new:
+        return state, Outputs(repeat=list(state.standing.values()))
+    horizon = reach.horizon(state.newest)
+    if not delta.backlog and (reason := too_late(min(new, key=lambda r: r.day), state.newest, reach, "the household's")):
+        return state, Outputs(late=reason)
+    records = {**log.records, **{r.eid: r for r in new}}
+    members = {**state.members, delta.person_key: MemberLog(log.masked, records)}  # the others' views are reused
+    since = max(min(rejudge_from(r, records) for r in new), horizon)
+    rows = None if any(type(r) is RosterRow for r in new) else state.rows
+    view = HouseholdView.of(delta.household, members, since, rows)
+    standing, changes = settle(state.standing, judge_household(view, rules), since, rules)
+    newest = max(state.newest, max(r.day for r in new))
+    new_state = HouseholdState(newest, members, standing, view.rows)
+    if reach.prune_due(state.newest, newest):
+        new_state = prune(new_state, reach)
+    return new_state, Outputs(changes.raised, changes.withdrawn)
+
+
+def prune(state: HouseholdState, reach: Reach) -> HouseholdState:
+    horizon = reach.horizon(state.newest)
+    wanted = keep(((k, r) for k, log in state.members.items() for r in log.records.values()), horizon, reach)
+    members = {}
+    for person, log in state.members.items():
+        kept = {eid: r for eid, r in log.records.items() if eid in wanted}
+        if len(kept) == len(log.records):
+            members[person] = log
+        elif kept:
+            members[person] = MemberLog(log.masked, kept)
+    if len(members) != len(state.members) or any(members[k] is not state.members[k] for k in members):
+        state.members, state.rows = members, None
+    state.standing = keep_standing(state.standing, horizon, reach, frozenset())
+    return state
