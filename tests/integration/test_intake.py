@@ -48,7 +48,7 @@ async def test_a_warning_without_id_number_opens_an_unidentified_case(case_setti
     async with tracker(case_settings) as store, intake(case_settings) as client:
         response = await client.post("/api/intake/warnings", json=WARNING)
         assert response.status_code == 202, response.text
-        assert set(response.json()) == {"request_id", "application_no", "status"}
+        assert set(response.json()) == {"request_id", "receipt_no", "application_no", "status"}  # no "match"
         case_id = case_id_for_request(response.json()["request_id"])
         case = await wait_for(lambda: case_at_version(store, case_id, 1), "the identify-person case")
         assert (case.kind, case.person_key, case.township_code) == ("identify_person", None, "340403001")
