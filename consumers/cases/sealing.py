@@ -19,11 +19,15 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from consumers.cases.lifecycle import WITHDRAWN_NOTE
 from producers.vault import key_id
 from schemas.cases import AnyCaseEvent, CaseEventRecord
 
 TEXT_FIELDS = {"opened": ("summary",), "transitioned": ("note",), "survey_recorded": ("findings",),
                "identity_revealed": ("reason",)}
+# Notes the tracker itself writes as markers (no person's words): readers such as the analytics sink
+# count on them, so they stay readable.
+SYSTEM_NOTES = frozenset({WITHDRAWN_NOTE})
 PREFIX = "sealed:"
 ERASED = "[已删除 erased]"
 TOPIC = "case-keys"
@@ -37,7 +41,7 @@ def seal_text(event: dict, data_key: bytes) -> dict:
     """The event's JSON dict with each free-text field sealed (empty text stays empty)."""
     sealed = dict(event)
     for field in TEXT_FIELDS.get(event["type"], ()):
-        if text := event.get(field):
+        if (text := event.get(field)) and text not in SYSTEM_NOTES:
             nonce = os.urandom(12)
             blob = nonce + AESGCM(data_key).encrypt(nonce, text.encode(), _aad(event, field))
             sealed[field] = PREFIX + base64.urlsafe_b64encode(blob).decode()
