@@ -67,26 +67,30 @@ def read_marker(settings: Settings, run_id: str) -> dict | None:
 class Run:
     run_id: str
     topics: list[str] = field(default_factory=list)
+    group: str = ""  # the run's faust consumer group
     live: bool = False
     why: str = ""
 
 
 def runs_of(topics: list[str], prefix: str) -> dict[str, list[str]]:
-    """run id -> its topics, among topic names under `prefix` (dots in a group name become dashes)."""
+    """run id -> its topics, among topic names under `prefix` (also runs started under a longer prefix,
+    such as a test's; dots in a group name become dashes)."""
     found: dict[str, list[str]] = {}
     for topic in topics:
-        for base in {prefix, prefix.replace(".", "-")}:
-            if topic.startswith(base) and (match := RUN.match(topic, len(base))):
-                found.setdefault(match[1], []).append(topic)
-                break
+        if topic.startswith((prefix, prefix.replace(".", "-"))) and (match := RUN.search(topic)):
+            found.setdefault(match[1], []).append(topic)
     return found
+
+
+def group_of(run_id: str, topics: list[str]) -> str:
+    """The run's faust app id: `<base>replay-<id>.safetynet-streams` with dots as dashes (streams.app.app_id)."""
+    base = topics[0][:RUN.search(topics[0]).start()]
+    return f"{base}replay-{run_id}-safetynet-streams".replace(".", "-")
 
 
 async def list_runs(settings: Settings) -> list[Run]:
     """Every replay run with topics on Kafka under settings.topic_prefix, live or left over."""
     from aiokafka.admin import AIOKafkaAdminClient
-
-    from streams.app import app_id
 
     admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
@@ -94,11 +98,11 @@ async def list_runs(settings: Settings) -> list[Run]:
         grouped = runs_of(await admin.list_topics(), settings.topic_prefix)
         runs = []
         for run_id, topics in sorted(grouped.items()):
-            run = Run(run_id, sorted(topics))
+            run = Run(run_id, sorted(topics), group_of(run_id, topics))
             marker = read_marker(settings, run_id)
             if marker is not None and marker_alive(marker):
                 run.live, run.why = True, f"replay process {marker['pid']} is running"
-            elif await _group_has_members(admin, app_id(_of_run(settings, run_id))):
+            elif await _group_has_members(admin, run.group):
                 run.live, run.why = True, "its consumer group has members (another machine?)"
             else:
                 run.why = "no running process and no group members"
@@ -110,23 +114,26 @@ async def list_runs(settings: Settings) -> list[Run]:
 
 async def clean(settings: Settings) -> list[Run]:
     """Delete the topics and group of every left-over run, stop its orphaned workers; returns those runs."""
-    from streams.app import app_id
-    from streams.topics import delete_run
+    from aiokafka.admin import AIOKafkaAdminClient
 
     left = [run for run in await list_runs(settings) if not run.live]
-    for run in left:
-        marker = read_marker(settings, run.run_id) or {}
-        for worker in marker.get("workers", []):
-            if marker_alive(worker):
-                os.kill(int(worker["pid"]), signal.SIGKILL)
-        run_settings = _of_run(settings, run.run_id)
-        await delete_run(run_settings, app_id(run_settings))
-        unmark(settings, run.run_id)
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
+    await admin.start()
+    try:
+        for run in left:
+            marker = read_marker(settings, run.run_id) or {}
+            for worker in marker.get("workers", []):
+                if marker_alive(worker):
+                    os.kill(int(worker["pid"]), signal.SIGKILL)
+            await admin.delete_topics(run.topics)
+            try:
+                await admin.delete_consumer_groups([run.group])
+            except Exception:  # noqa: BLE001 - a group that never formed has nothing to delete
+                pass
+            unmark(settings, run.run_id)
+    finally:
+        await admin.close()
     return left
-
-
-def _of_run(settings: Settings, run_id: str) -> Settings:
-    return settings.model_copy(update={"topic_prefix": f"{settings.topic_prefix}replay-{run_id}."})
 
 
 async def _group_has_members(admin, group: str) -> bool:

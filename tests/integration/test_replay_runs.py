@@ -71,3 +71,12 @@ def test_a_reused_pid_does_not_keep_a_run_alive():
     assert runs.marker_alive({"pid": os.getpid(), "started": runs.start_time(os.getpid())})
     assert not runs.marker_alive({"pid": os.getpid(), "started": "0"})  # same pid, another process
     assert not runs.marker_alive({"pid": 999999999, "started": "1"})
+
+
+def test_runs_are_found_under_longer_prefixes_and_named_by_their_group():
+    topics = ["t1.replay-0123456789.alerts", "t1-replay-0123456789-safetynet-streams-people-by-key-changelog",
+              "replay-abcdefabcd.feed.medical", "live.alerts", "other.replay-1111111111.alerts"]
+    assert runs.runs_of(topics, "t1.") == {"0123456789": topics[:2]}
+    assert set(runs.runs_of(topics, "")) == {"0123456789", "abcdefabcd", "1111111111"}
+    assert runs.group_of("0123456789", topics[:1]) == runs.group_of("0123456789", topics[1:2]) \
+        == "t1-replay-0123456789-safetynet-streams"
