@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from schemas.envelope import FEEDS
-from schemas.settings import load_settings
+from schemas.settings import load_service_settings
 
 config_option = click.option(
     "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -33,7 +33,7 @@ def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool,
     from infra.progress import Progress, count_rows
     from producers.publish import ingest_files
 
-    settings = load_settings(config)
+    settings = load_service_settings(config)
     started = time.monotonic()
     reporter = None if quiet else Progress(f"ingest {feed}", total=count_rows(p for p in files if p.is_file()),
                                            unit="rows")

@@ -67,7 +67,7 @@ class TipOff(ChannelModel):
     subject_id_number: IdNumberText | None = None
     township_code: str = Field(pattern=TOWNSHIP)
     content: Text
-    reporter_contact: str | None = Field(default=None, max_length=64)
+    # No reporter contact is asked for: it would be kept nowhere safe, and tip-offs may stay anonymous.
 
 
 class WarningReport(ChannelModel):

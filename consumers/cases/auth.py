@@ -82,9 +82,16 @@ def load_users(path: Path = USERS_FILE) -> dict[str, UserRecord]:
     return {row["user"]: UserRecord(**row) for row in rows}
 
 
+# Checked when the user name is unknown, so that an unknown user costs the same scrypt as a known one.
+_NOBODY = hash_password(os.urandom(16).hex())
+
+
 def authenticate(users: dict[str, UserRecord], name: str, password: str) -> User | None:
+    """The user, or None; the same work (one scrypt) whether or not the name exists. Blocking (~50 ms):
+    call it from a thread in async code."""
     record = users.get(name)
-    if record is None or not check_password(password, record.password_hash):
+    matches = check_password(password, record.password_hash if record else _NOBODY)
+    if record is None or not matches:
         return None
     return User(user=record.user, role=record.role, township_code=record.township_code,
                 affiliation=record.affiliation)

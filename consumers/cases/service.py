@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from consumers.cases.lifecycle import join_alert, take_notice
 from consumers.cases.sla import overdue, sla_for
-from consumers.cases.store import CaseStore, ensure_case_topics
+from consumers.cases.store import REQUEST_TIMEOUT_MS, CaseStore, ensure_case_topics
 from schemas.alerts import Alert, AlertNotice, Evidence
 from consumers.cases import metrics
 from schemas.cases import IDENTIFY_PERSON, Case, CaseOpened, case_id_for_alert, case_id_for_request, subject_key
@@ -139,7 +139,8 @@ async def open_store(settings: Settings) -> AsyncIterator[CaseStore]:
     await ensure_case_topics(settings)
     redis = Redis.from_url(settings.redis_url)
     try:
-        async with AIOKafkaProducer(**settings.kafka_options(), acks="all", enable_idempotence=True) as producer:
+        async with AIOKafkaProducer(**settings.kafka_options(), acks="all", enable_idempotence=True,
+                                    request_timeout_ms=REQUEST_TIMEOUT_MS) as producer:
             yield CaseStore(settings, redis, producer)
     finally:
         await redis.aclose()

@@ -59,7 +59,8 @@ async def login_form(request: Request):
 async def login(request: Request):
     posted = await request.form()
     name, password = str(posted.get("user") or "")[:64], str(posted.get("password") or "")[:256]
-    token = await request.app.state.cases.login(name, password) if name and password else None
+    client = request.client.host if request.client else None
+    token = await request.app.state.cases.login(name, password, client) if name and password else None
     if token is None:
         return render(request, "login.html", status=401, error="用户名或密码不正确", name=name)
     user = read_token(request.app.state.settings, token)

@@ -117,7 +117,7 @@ async def test_ingest_small_city_and_no_pii_on_any_topic(settings, tmp_path):
     assert len(report) == 1 and len(report[0].read_text().splitlines()) == 2
 
     vault = records[settings.topic("identity-vault")]
-    opened = [open_sealed(r.value, vault_keys(settings)) for r in vault]
+    opened = [open_sealed(r.value, vault_keys(settings), r.key.decode()) for r in vault]
     assert all(r.key == o.person_key.encode() for r, o in zip(vault, opened))
 
     ids, names, numbers = input_pii(city)
