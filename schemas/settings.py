@@ -32,6 +32,8 @@ class KafkaSecurity(BaseModel):
 DEV_PSEUDONYM_SECRET = "dev-only-pseudonym-secret-change-me"
 DEV_VAULT_KEY = "ZGV2LW9ubHktdmF1bHQta2V5LTMyLWJ5dGVzLSEhISE="
 DEV_TOKEN_SECRET = "dev-only-token-secret-change-me"
+DEV_HOTLINE_SECRET = "dev-only-12345-secret-change-me"
+DEV_WECHAT_TOKEN = "dev-only-wechat-token"
 DEMO_USERS_FILE = Path(__file__).resolve().parents[1] / "infra" / "users.yaml"
 MIN_SECRET_CHARS = 32
 # SAFETYNET_* variables that are not settings: read by the tools, the tests and the local stack
@@ -68,9 +70,9 @@ class Settings(BaseSettings):
     allowed_lateness_days: int = Field(default=730, ge=0)
     analytics_query_port: int = 8060  # `analytics run` answers `safetynet sql` here (it owns the chDB path)
     # channels as the systems on the other side work (README "Channels"); secrets: change in production
-    hotline_secret: SecretStr = SecretStr("dev-only-12345-secret-change-me")  # HMAC of 12345 pushes/callbacks
+    hotline_secret: SecretStr = SecretStr(DEV_HOTLINE_SECRET)  # HMAC of 12345 pushes/callbacks
     hotline_callback_url: str | None = None  # the 12345 platform's status endpoint (已受理 / 办理中 / 已办结)
-    wechat_token: SecretStr = SecretStr("dev-only-wechat-token")  # the official account's server token
+    wechat_token: SecretStr = SecretStr(DEV_WECHAT_TOKEN)  # the official account's server token
     wechat_appid: str = ""
     wechat_secret: SecretStr = SecretStr("")
     wechat_api_url: str = "https://api.weixin.qq.com"
@@ -125,7 +127,8 @@ def check_environment(environ: dict[str, str]) -> None:
 def insecure(settings: Settings) -> list[str]:
     """What a production service must not run with: each item names the setting to change."""
     problems = []
-    for name, default in (("pseudonym_secret", DEV_PSEUDONYM_SECRET), ("token_secret", DEV_TOKEN_SECRET)):
+    for name, default in (("pseudonym_secret", DEV_PSEUDONYM_SECRET), ("token_secret", DEV_TOKEN_SECRET),
+                          ("hotline_secret", DEV_HOTLINE_SECRET), ("wechat_token", DEV_WECHAT_TOKEN)):
         value = getattr(settings, name).get_secret_value()
         if value == default:
             problems.append(f"SAFETYNET_{name.upper()} is the public development default")

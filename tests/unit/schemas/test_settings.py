@@ -10,7 +10,7 @@ from schemas.settings import (
     DEMO_USERS_FILE, SettingsError, insecure, load_service_settings, load_settings, unknown_variables,
 )
 
-STRONG = {"pseudonym_secret": "p" * 40, "token_secret": "t" * 40,
+STRONG = {"pseudonym_secret": "p" * 40, "token_secret": "t" * 40, "hotline_secret": "h" * 40, "wechat_token": "w" * 40,
           "vault_key": base64.b64encode(os.urandom(32)).decode()}
 
 
@@ -44,14 +44,15 @@ def test_an_unknown_key_in_the_settings_file_is_an_error(tmp_path):
         load_settings(path)
 
 
-@pytest.mark.parametrize("name", ["pseudonym_secret", "token_secret", "vault_key", "users_file"])
+@pytest.mark.parametrize("name", ["pseudonym_secret", "token_secret", "hotline_secret", "wechat_token", "vault_key",
+                                  "users_file"])
 def test_a_service_refuses_each_default_outside_dev_mode(production, name):
     values = {k: v for k, v in production.items() if k != name}
     with pytest.raises(SettingsError, match=f"SAFETYNET_{name.upper()}"):
         load_service_settings(**values)
 
 
-@pytest.mark.parametrize("name", ["pseudonym_secret", "token_secret"])
+@pytest.mark.parametrize("name", ["pseudonym_secret", "token_secret", "hotline_secret", "wechat_token"])
 def test_a_service_refuses_a_short_secret(production, name):
     with pytest.raises(SettingsError, match=f"SAFETYNET_{name.upper()} is shorter"):
         load_service_settings(**{**production, name: "s" * 31})
