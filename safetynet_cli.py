@@ -17,11 +17,13 @@ COMMANDS = {
     "alerts": "streams.cli:alerts",
     "bench": "streams.cli:bench",
     "notifier": "consumers.cli:notifier",
+    "replies": "consumers.replies.cli:replies",
     "cases": "consumers.cli:cases",
     "decisions": "consumers.cases.cli:decisions",
     "analytics": "consumers.cli:analytics",
     "sql": "consumers.cli:sql",
     "demo": "infra.cli:demo",
+    "vault": "producers.vault_cli:vault",
 }
 
 
@@ -31,11 +33,15 @@ class LazyGroup(click.Group):
         from aiokafka.errors import KafkaConnectionError
         from redis.exceptions import ConnectionError as RedisConnectionError
 
+        from schemas.settings import SettingsError
+
         try:
             return super().invoke(ctx)
         except KafkaConnectionError as exc:
             raise click.ClickException(f"cannot reach Kafka ({exc}); start the local stack with "
                                        "`safetynet stack up` or set SAFETYNET_KAFKA_BOOTSTRAP") from None
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
         except RedisConnectionError as exc:
             raise click.ClickException(f"cannot reach Redis ({exc}); start the local stack with "
                                        "`safetynet stack up` or set SAFETYNET_REDIS_URL") from None

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from infra import stack as local_stack
-from schemas.settings import Settings, load_settings
+from schemas.settings import Settings, load_service_settings, load_settings
 
 config_option = click.option(
     "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -46,11 +46,32 @@ def down(settings: Settings) -> None:
 @stack.command()
 @click.pass_obj
 def status(settings: Settings) -> None:
-    """Print each service's address, pid and health; exit 1 if one is unhealthy."""
+    """Print each service's address, pid and health, and the replay runs on Kafka; exit 1 if one is unhealthy."""
     result = local_stack.status(settings)
     click.echo(result)
     if not result.healthy:
         raise SystemExit(1)
+    import asyncio
+
+    from streams.runs import list_runs
+
+    for run in asyncio.run(list_runs(settings)):
+        state = "live" if run.live else "LEFT OVER (safetynet stack clean removes it)"
+        click.echo(f"replay {run.run_id}: {len(run.topics)} topics, {state}: {run.why}")
+
+
+@stack.command()
+@click.pass_obj
+def clean(settings: Settings) -> None:
+    """Delete the topics, consumer group and orphaned workers of replay runs that no longer exist."""
+    import asyncio
+
+    from streams.runs import clean as clean_runs
+
+    removed = asyncio.run(clean_runs(settings))
+    for run in removed:
+        click.echo(f"removed replay {run.run_id}: {len(run.topics)} topics")
+    click.echo(f"{len(removed)} left-over replay runs removed")
 
 
 @click.command()
@@ -63,7 +84,7 @@ def demo(config: Path | None, scale: float, seed: int, exit_after: bool) -> None
     from infra.demo import run
 
     try:
-        raise SystemExit(run(load_settings(config), scale, seed, wait=not exit_after, echo=click.echo))
+        raise SystemExit(run(load_service_settings(config), scale, seed, wait=not exit_after, echo=click.echo))
     except (local_stack.StackError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -26,9 +26,11 @@ SERVICES = [
     ("analytics", ["analytics", "run"], 9105),
     ("intake", ["intake", "--port", "8030"], 9101),
     ("web", ["web", "--port", "8050"], 9106),
+    ("replies", ["replies", "run"], 9107),  # 12345 callbacks / WeChat messages once their settings are given
 ]
 LOGINS = [("caseworker1", "田家庵区 田东街道 340403001"), ("caseworker2", "田家庵区 新淮街道 340403002"),
-          ("supervisor1", "田家庵区 340403"), ("auditor1", "只读, 全部"), ("admin1", "管理员")]
+          ("supervisor1", "田家庵区 340403"), ("auditor1", "只读, 全部"), ("admin1", "管理员"),
+          ("reporter1", "我要预警上报人（公职人员）"), ("reporter2", "我要预警上报人（志愿者）")]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from schemas.envelope import FEEDS
-from schemas.settings import load_settings
+from schemas.settings import load_service_settings
 
 config_option = click.option(
     "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -23,7 +23,9 @@ config_option = click.option(
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @config_option
 @click.option("--quiet", is_flag=True, help="No progress line.")
-def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool) -> None:
+@click.option("--workers", type=click.IntRange(min=0),
+              help="Parse processes for large files (default: one per core, at most 4; 0: parse in this process).")
+def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool, workers: int | None) -> None:
     """Validate department FILES of FEED and publish them; bad rows go to the dead-letter report.
 
     Exit status is non-zero only when nothing at all could be read.
@@ -31,11 +33,12 @@ def ingest(feed: str, files: tuple[Path, ...], config: Path | None, quiet: bool)
     from infra.progress import Progress, count_rows
     from producers.publish import ingest_files
 
-    settings = load_settings(config)
+    settings = load_service_settings(config)
     started = time.monotonic()
     reporter = None if quiet else Progress(f"ingest {feed}", total=count_rows(p for p in files if p.is_file()),
                                            unit="rows")
-    summary = asyncio.run(ingest_files(settings, feed, files, progress=_progress(reporter) if reporter else None))
+    summary = asyncio.run(ingest_files(settings, feed, files, progress=_progress(reporter) if reporter else None,
+                                       workers=workers))
     if reporter:
         reporter.finish(summary.rows_read)
     click.echo(summary_table(summary, time.monotonic() - started))

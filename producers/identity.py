@@ -11,7 +11,6 @@ import hmac
 import re
 import unicodedata
 from datetime import date
-from operator import mul
 from typing import NamedTuple
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -32,8 +31,12 @@ def normalise_id(raw: str) -> str:
 
 
 def check_char(first17: str) -> str:
-    """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
-    return CHECK_CHARS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
+    """The ISO 7064 MOD 11-2 check character for the first 17 digits.
+
+    The weights are 2^(17-i) mod 11, and 13 ≡ 2 (mod 11), so the weighted sum is 2 × (the digits
+    read in base 13) mod 11: one C-level int() instead of seventeen.
+    """
+    return CHECK_CHARS[2 * int(first17, 13) % 11]
 
 
 def birth_date(id_number: str) -> date:
@@ -43,7 +46,8 @@ def birth_date(id_number: str) -> date:
 
 def validate(raw: str, today: date | None = None) -> str:
     """Return the normalised ID number, or raise InvalidIdNumber saying why (never echoing it)."""
-    id_number = normalise_id(raw)
+    clean = len(raw) == 18 and raw.isascii() and raw[:17].isdigit() and (raw[17].isdigit() or raw[17] == "X")
+    id_number = raw if clean else normalise_id(raw)  # the usual cell is already normal
     if not id_number:
         raise InvalidIdNumber("missing")
     if len(id_number) != 18:

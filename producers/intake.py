@@ -3,8 +3,10 @@
 POST body (HotlineTicket | Application | TipOff | WarningReport)
   -> ID number checked (422 says why, never echoing it)
   -> person: by ID number, else by HMAC(name|phone|township) in Redis, else "unidentified"
-  -> identity-vault    (key: person_key or contact_key, value: sealed IdentityRecord)
+  -> identity-vault    (key: contact_key of this request, value: sealed IdentityRecord as the caller gave it;
+                        a channel never writes under a person_key: department records stay as they are)
   -> channel.requests  (key: person_key or request_id, value: ChannelRequest)  -> the case tracker
+  -> 202 receipt that never says whether the person is known (no match, no state)
 
 An `Idempotency-Key` header makes retries safe: the same key and body get the stored response.
 """
@@ -28,20 +30,26 @@ from redis.asyncio import Redis
 
 from producers.apidocs import serve_docs
 from producers.identity import InvalidIdNumber, Pseudonymizer, mask, validate
+from producers.ratelimit import Limiter, RateLimit, Rule
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, seal, vault_keys
 from schemas.cases import Case, case_id_for_request, projection_key
 from schemas.receipts import normalize, progress, receipt_no
-from schemas.channels import Application, ChannelRequest, HotlineTicket, StatusQuery, TipOff, WarningReport
+from schemas.channels import (
+    Application, ChannelRequest, HotlineTicket, Screening, StatusQuery, TipOff, WarningReport,
+)
 from schemas.settings import Settings
 
 MAX_BODY = 64 * 1024
 IDEMPOTENCY_TTL_S = 24 * 3600
 PENDING_TTL_S = 60
 SUMMARY_MAX = 500
+# per client address (producers/ratelimit.py): what one person could plausibly send, and no enumeration
+LIMITS = [Rule("intake-status", r"/api/intake/applications/status", requests=10, seconds=60),
+          Rule("intake-submit", r"/api/intake/(hotline|applications|tip-offs|warnings)", requests=30, seconds=60)]
 _NUMBER_RUN = re.compile(r"\d[\d\- ]{5,}[\dXx]")  # phones, ID numbers, bank cards inside free text
 
-ChannelBody = HotlineTicket | Application | TipOff | WarningReport
+ChannelBody = HotlineTicket | Application | TipOff | WarningReport | Screening
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
@@ -70,8 +78,9 @@ class KafkaPublisher:
 
 
 class Receipt(BaseModel):
+    """The same shape whoever the request is about: nothing in it says whether the person is known."""
+
     request_id: str
-    match: str
     receipt_no: str  # the one number people are given (schemas/receipts.py): quote it in a status query
     application_no: str | None = None  # the case id of an application (older clients quoted it)
     status: str = "received"
@@ -95,7 +104,7 @@ class Subject:
     phone: str | None
     id_number: str | None
     township: str | None
-    self_declared: bool  # the person speaks for themself; third-party reports never overwrite the vault
+    self_declared: bool  # the person speaks for themself: their name and phone may find them later
 
 
 def subject_of(body: ChannelBody) -> Subject:
@@ -108,6 +117,8 @@ def subject_of(body: ChannelBody) -> Subject:
             return Subject(body.subject_name, None, body.subject_id_number, body.township_code, False)
         case WarningReport():
             return Subject(body.subject_name, body.subject_phone, body.subject_id_number, body.township_code, False)
+        case Screening():
+            return Subject(body.head_name, body.phone, body.id_number, body.township_code, False)
     raise TypeError(type(body).__name__)
 
 
@@ -125,6 +136,8 @@ def summary_of(body: ChannelBody) -> str:
             text, names = f"举报内容：{body.content}", [body.subject_name]
         case WarningReport():
             text, names = f"预警情况：{body.situation}", [body.subject_name, body.reporter]
+        case Screening():
+            text, names = f"入户摸排（{body.household_size} 人户）：{body.findings}", [body.head_name]
     return scrub(text, names)[:SUMMARY_MAX]
 
 
@@ -152,7 +165,7 @@ def checked_id(raw: str | None, field: str) -> str | None:
 
 
 ID_FIELD = {HotlineTicket: "id_number", Application: "id_number", TipOff: "subject_id_number",
-            WarningReport: "subject_id_number", StatusQuery: "id_number"}
+            WarningReport: "subject_id_number", StatusQuery: "id_number", Screening: "id_number"}
 
 
 # ---------------------------------------------------------------- the edge
@@ -177,11 +190,12 @@ class Intake:
         self.vault_key = vault_keys(settings)[0]
         self.prefix = f"{settings.topic_prefix}intake:"
 
-    async def receive(self, channel: str, body: ChannelBody, idempotency_key: str | None) -> JSONResponse:
+    async def receive(self, channel: str, body: ChannelBody, idempotency_key: str | None, *,
+                      reported_by: str | None = None) -> JSONResponse:
         id_number = checked_id(getattr(body, ID_FIELD[type(body)]), ID_FIELD[type(body)])
         fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         request_id = hashlib.sha256(f"{channel}:{idempotency_key or fingerprint}".encode()).hexdigest()
-        take = lambda: self.take(channel, body, id_number, request_id)  # noqa: E731
+        take = lambda: self.take(channel, body, id_number, request_id, reported_by)  # noqa: E731
         if idempotency_key is None:
             return JSONResponse((await take()).model_dump(), status_code=202)
         return await self.once(f"{channel}:{request_id}", fingerprint, take)
@@ -205,14 +219,15 @@ class Intake:
                              ex=IDEMPOTENCY_TTL_S)
         return JSONResponse(receipt.model_dump(), status_code=202)
 
-    async def take(self, channel: str, body: ChannelBody, id_number: str | None, request_id: str) -> Receipt:
+    async def take(self, channel: str, body: ChannelBody, id_number: str | None, request_id: str,
+                   reported_by: str | None = None) -> Receipt:
         subject = subject_of(body)
         resolved = await self.resolve(subject, id_number, request_id)
         request = ChannelRequest(
             request_id=request_id, channel=channel, person_key=resolved.person_key, masked_id=resolved.masked_id,
             contact_key=resolved.contact_key, match=resolved.match, township_code=subject.township,
             summary=summary_of(body), received_at=getattr(body, "received_at", None) or self.clock(),
-            filed_by=getattr(body, "filed_by", None))
+            filed_by=getattr(body, "filed_by", None), reported_by=reported_by)
         await self.publisher.send(self.settings.topic("channel.requests"),
                                   (resolved.person_key or request_id).encode(), request.model_dump_json().encode())
         application_no = case_id_for_request(request_id) if isinstance(body, Application) else None
@@ -222,21 +237,20 @@ class Intake:
         await self.redis.set(f"{self.prefix}receipt:{normalize(number)}", json.dumps({
             "case_id": case_id_for_request(request_id), "channel": channel, "owner": resolved.person_key or "",
             "received_on": request.received_at.date().isoformat()}))
-        return Receipt(request_id=request_id, match=resolved.match, receipt_no=number, application_no=application_no)
+        return Receipt(request_id=request_id, receipt_no=number, application_no=application_no)
 
     async def resolve(self, subject: Subject, id_number: str | None, request_id: str) -> Resolved:
         """By ID number, else by name + phone + township, else unidentified (a caseworker will find them)."""
         if id_number:
             resolved = Resolved("id", self.keys.key(id_number), mask(id_number))
             if subject.self_declared:
-                await self.seal(resolved.person_key, id_number, subject)
                 await self.index(subject, resolved.person_key, resolved.masked_id)
-                return resolved
         elif subject.phone and subject.township and (found := await self.lookup(subject)):
             resolved = Resolved("name_phone_township", *found)
         else:
             resolved = Resolved("unidentified")
-        # What the caller told us about the person, sealed under a key of this request alone.
+        # What the caller told us about the person, sealed under a key of this request alone: never under
+        # the person_key, whose record comes from the departments (anyone may type someone's ID number).
         resolved.contact_key = hmac.new(self.secret, f"contact:{request_id}".encode(), hashlib.sha256).hexdigest()
         await self.seal(resolved.contact_key, id_number or "", subject)
         return resolved
@@ -283,9 +297,10 @@ class Intake:
 
 async def index_identity(redis: Redis, settings: Settings, name: str, phone: str, township: str, person_key: str,
                          masked_id: str) -> None:
-    """Make a person findable by name + phone + township; call it wherever identities are sealed."""
+    """Make a person findable by name + phone + township. The first claim stays: a later request
+    with someone else's ID number cannot take over a name and phone already on file."""
     key = match_key(settings.pseudonym_secret.get_secret_value().encode(), name, phone, township)
-    await redis.set(f"{settings.topic_prefix}intake:match:{key}", f"{person_key}|{masked_id}")
+    await redis.set(f"{settings.topic_prefix}intake:match:{key}", f"{person_key}|{masked_id}", nx=True)
 
 
 def _text(value: bytes | str) -> str:
@@ -304,6 +319,7 @@ def intake_of(request: Request) -> Intake:
 
 Ctx = Annotated[Intake, Depends(intake_of)]
 RESPONSES = {202: {"model": Receipt}, 413: {"description": "body over 64 KiB"},
+             429: {"description": "too many requests from this address (Retry-After)"},
              422: {"description": "invalid field; the message says which and why"}}
 
 
@@ -390,7 +406,13 @@ def create_intake_app(settings: Settings, publisher: Publisher, *, redis: Redis 
     app = FastAPI(title="safetynet intake", description=__doc__, docs_url=None)
     serve_docs(app)  # Swagger UI from the package, not a CDN
     app.state.intake = Intake(settings, publisher, redis or Redis.from_url(settings.redis_url), clock)
+    app.state.limiter = Limiter(app.state.intake.redis, settings.topic_prefix)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
+    app.add_middleware(RateLimit, rules=LIMITS, limiter_of=lambda a: a.state.limiter)
     app.include_router(router)
+    from producers import field, hotline12345, reporters, wechat  # the channels' own protocols (they use Intake)
+
+    for module in (hotline12345, wechat, reporters, field):
+        app.include_router(module.router)
     return app

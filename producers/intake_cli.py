@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from schemas.settings import Settings, load_settings
+from schemas.settings import Settings, load_service_settings
 
 
 def serving_app(settings: Settings):
@@ -39,7 +39,7 @@ def intake(config: Path | None, host: str, port: int) -> None:
 
     from prometheus_client import start_http_server
 
-    settings = load_settings(config)
+    settings = load_service_settings(config)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="127.0.0.1")
     uvicorn.run(serving_app(settings), host=host, port=port)

@@ -27,7 +27,7 @@ class CaseState(StrEnum):
 
 
 Verdict = Literal["confirmed", "dismissed"]
-Resolution = Literal["assistance_granted", "benefit_stopped", "no_action"]
+Resolution = Literal["assistance_granted", "benefit_stopped", "no_action", "answered"]  # answered: 12345, no visit
 AssistanceCategory = Literal["低保", "特困", "低保边缘", "支出型困难", "防返贫监测"]  # the roster's 救助类别
 CaseCategory = Literal["risk", "audit", "channel"]
 IDENTIFY_PERSON = "identify_person"  # the kind of a channel case whose person nobody could match
@@ -73,6 +73,7 @@ class CaseOpened(CaseEvent):
     summary: str = ""
     evidence: list[Evidence] = []
     sla_due: AwareDatetime
+    reported_by: str | None = None  # 我要预警 by a logged-in reporter: they may follow it
     event_time: date | None = None  # alerts: the date of the record that fired
     filed_by: str | None = None  # a 12345 ticket filed by a logged-in operator: they always see it
 
@@ -196,6 +197,8 @@ class Case(CaseModel):
     resolved_at: AwareDatetime | None = None  # when the resolution was decided: the decision's date
     exports: int = 0  # decisions files this case's outcome went out in
     history: list[HistoryEntry] = []
+    reported_by: str | None = None  # 我要预警 by a logged-in reporter
+    closed_at: AwareDatetime | None = None
     channel: str | None = None  # channel cases: hotline / application / tip_off / warning_report
     event_time: date | None = None
     filed_by: str | None = None

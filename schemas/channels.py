@@ -21,7 +21,7 @@ Name = Annotated[str, Field(min_length=1, max_length=64)]
 IdNumberText = Annotated[str, Field(min_length=1, max_length=32)]  # shape only; intake checks the checksum
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 
-ChannelName = Literal["hotline", "application", "tip_off", "warning_report"]
+ChannelName = Literal["hotline", "application", "tip_off", "warning_report", "screening"]
 Match = Literal["id", "name_phone_township", "unidentified"]
 
 
@@ -67,7 +67,7 @@ class TipOff(ChannelModel):
     subject_id_number: IdNumberText | None = None
     township_code: str = Field(pattern=TOWNSHIP)
     content: Text
-    reporter_contact: str | None = Field(default=None, max_length=64)
+    # No reporter contact is asked for: it would be kept nowhere safe, and tip-offs may stay anonymous.
 
 
 class WarningReport(ChannelModel):
@@ -79,6 +79,31 @@ class WarningReport(ChannelModel):
     subject_id_number: IdNumberText | None = None
     township_code: str = Field(pattern=TOWNSHIP)
     situation: Text
+
+
+class Screening(ChannelModel):
+    """摸排: a caseworker's door-to-door visit of a household that has no case; it may open one."""
+
+    head_name: Name
+    phone: str | None = Field(default=None, pattern=PHONE)
+    id_number: IdNumberText | None = None
+    township_code: str = Field(pattern=TOWNSHIP)
+    household_size: int = Field(ge=1, le=100)
+    findings: Text
+    open_case: bool = False
+
+
+class ScreeningRecorded(ChannelModel):
+    """What `field.screenings` carries for every 摸排, with or without a case: no name, phone or ID number."""
+
+    screening_id: str = Field(pattern=r"^[0-9a-f]{64}$")
+    township_code: str = Field(pattern=TOWNSHIP)
+    household_size: int
+    screened_by: str
+    case_opened: bool
+    request_id: str | None = None
+    summary: str = Field(max_length=1000)
+    at: AwareDatetime
 
 
 class FieldSurvey(ChannelModel):
@@ -103,4 +128,5 @@ class ChannelRequest(ChannelModel):
     township_code: str | None = Field(default=None, pattern=TOWNSHIP)
     summary: str = Field(max_length=1000)  # names, phones and ID numbers scrubbed out
     received_at: AwareDatetime
+    reported_by: str | None = Field(default=None, max_length=64)  # a logged-in reporter's user name
     filed_by: str | None = Field(default=None, max_length=64)  # an operator who filed it: always sees the case

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from schemas.settings import load_settings
+from schemas.settings import load_service_settings, load_settings
 
 settings_option = click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                                help="YAML settings file (else env SAFETYNET_*).")
@@ -23,7 +23,7 @@ def worker(settings_file: Path | None, rules_file: Path | None, loglevel: str) -
     from streams.worker import run
 
     overrides = {"rules_file": rules_file} if rules_file else {}
-    run(load_settings(settings_file, **overrides), loglevel=loglevel)
+    run(load_service_settings(settings_file, **overrides), loglevel=loglevel)
 
 
 @click.command()
@@ -49,7 +49,7 @@ def replay(directory: Path, rules_file: Path | None, out: Path | None, workers: 
         load_rules(rules_file)
     except (ValueError, OSError) as exc:
         raise click.ClickException(f"rules file: {exc}") from None
-    settings = load_settings(settings_file)
+    settings = load_service_settings(settings_file)
     from infra.progress import Stages
 
     stages = Stages()  # stderr: a bar per stage on a terminal, a line every 5 s otherwise

@@ -21,6 +21,7 @@ from schemas.alerts import Alert
 from schemas.envelope import FEEDS, Envelope
 from schemas.settings import Settings
 from schemas.topology import DEAD_LETTERS, HOUSEHOLD_DELTAS, topic_name
+from streams import runs
 from streams.app import app_id
 from streams.config import load_rules
 from streams.export import fold, read_notices
@@ -78,6 +79,11 @@ def worker_env(settings: Settings, rules_file: Path | None) -> dict[str, str]:
         "SAFETYNET_PSEUDONYM_SECRET": settings.pseudonym_secret.get_secret_value(),
         "SAFETYNET_ALLOWED_LATENESS_DAYS": str(settings.allowed_lateness_days),
         "SAFETYNET_KAFKA_SECURITY": security_json(settings),
+        # the worker is a service: outside development mode it checks the secrets as its parent did
+        "SAFETYNET_TOKEN_SECRET": settings.token_secret.get_secret_value(),
+        "SAFETYNET_VAULT_KEY": settings.vault_key.get_secret_value(),
+        "SAFETYNET_USERS_FILE": str(settings.users_path),
+        "SAFETYNET_DEV": "1" if settings.dev else "0",
     })
     if rules_file is not None:
         env["SAFETYNET_RULES_FILE"] = str(rules_file.resolve())
@@ -127,13 +133,16 @@ async def replay(directory: Path, settings: Settings, rules_file: Path | None = 
 
     load_rules(rules_file)  # fail before starting anything if the rules file is bad
     inputs = inputs_of(directory)
-    settings = settings.model_copy(update={"topic_prefix": f"{settings.topic_prefix}replay-{uuid.uuid4().hex[:10]}.",
+    run_id, base = uuid.uuid4().hex[:10], settings
+    settings = settings.model_copy(update={"topic_prefix": f"{settings.topic_prefix}replay-{run_id}.",
                                          "store": "memory://",  # a replay keeps nothing after it
                                          "allowed_lateness_days": lateness_days or UNBOUNDED_LATENESS})
     result = ReplayResult(alerts=[], people=roster_people(inputs, settings))
     clock = time.perf_counter()
+    runs.mark(base, run_id)  # before any topic exists: `stack clean` must never take a starting run for a dead one
     await create_topics(settings, pipeline_topics(settings))
     procs = [start_worker(settings, rules_file, settings.data_dir / "logs" / f"replay-worker-{i}.log") for i in range(workers)]
+    runs.mark(base, run_id, [p.pid for p in procs])
     try:
         # every worker joins before any input: a rebalance mid-input would let two workers judge one key
         await wait_group_stable(settings, app_id(settings), workers, timeout=180,
@@ -155,6 +164,7 @@ async def replay(directory: Path, settings: Settings, rules_file: Path | None = 
             stop_worker(proc)
         if not keep_topics:
             await delete_run(settings, app_id(settings))
+            runs.unmark(base, run_id)
     result.seconds["total"] = time.perf_counter() - clock
     return result
 

@@ -12,7 +12,7 @@ import os
 import faust
 from prometheus_client import start_http_server
 
-from schemas.settings import Settings, load_settings
+from schemas.settings import Settings, load_service_settings
 from streams.app import create_app
 from streams.config import load_rules
 from streams.topics import create_topics, pipeline_topics
@@ -45,7 +45,7 @@ def run(settings: Settings, loglevel: str = "warning") -> None:
 
 
 def main() -> None:
-    run(load_settings(), loglevel=os.environ.get("SAFETYNET_LOGLEVEL", "warning"))
+    run(load_service_settings(), loglevel=os.environ.get("SAFETYNET_LOGLEVEL", "warning"))
 
 
 if __name__ == "__main__":

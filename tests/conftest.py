@@ -21,6 +21,7 @@ TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 LAYERS = ("unit", "integration", "slow", "browser")
 _redis_dbs = itertools.cycle(range(1, 14))  # db 0 is the developers' own; 14, 15 belong to the web tests
+os.environ.setdefault("SAFETYNET_DEV", "1")  # `make test` sets it too: the suite runs on the public dev defaults
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -188,9 +188,9 @@ def yuan(fen: int) -> float:
 
 
 def cite(record: dict, figure: int | None = None) -> dict[str, Any]:
-    """One evidence entry; ID numbers masked, plates and unit numbers replaced by a digest."""
+    """One evidence entry; ID numbers masked; plates, unit numbers and credit codes replaced by a digest."""
     key = re.sub(r"\d{17}[\dX]", lambda m: mask(m[0]), record["key"])
-    if record["feed"] in ("vehicle", "property"):
+    if record["feed"] in ("vehicle", "property", "business"):
         first, _, rest = key.partition("|")
         key = hashlib.sha256(first.encode()).hexdigest()[:12] + "|" + rest
     return {"feed": record["feed"], "key": key, "event_time": record["day"].isoformat(),

@@ -102,7 +102,7 @@ def case_values(data: dict) -> Values:
     from_alert = opened and e["category"] in ("risk", "audit")
     benefit = next((x.get("figure") or 0 for x in e.get("evidence") or [] if x["feed"] == "roster"), 0) if opened else 0
     return (e["case_id"], int(e["version"]), e["type"], e.get("to_state") or ("open" if opened else ""),
-            ("alert" if from_alert else e["kind"]) if opened else "",
+            ("alert" if from_alert else _channel(e)) if opened else "",
             e["source_id"] if from_alert else "", e["kind"] if from_alert else "",
             e.get("person_key") or "", e.get("township_code") or "",
             e["actor"], e["at"], e.get("verdict") or "", resolution_of(e), round(benefit * 100))
@@ -113,6 +113,12 @@ def resolution_of(e: dict) -> str:
     if e.get("resolution"):
         return e["resolution"]
     return "withdrawn" if e["type"] == "transitioned" and e.get("note") == "预警撤回" else ""
+
+
+def _channel(opened: dict) -> str:
+    """The channel a case came from, also when its caller was never matched (kind identify_person)."""
+    actor = opened["actor"]
+    return actor.removeprefix("channel.") if actor.startswith("channel.") else opened["kind"]
 
 
 def notification_values(n: dict) -> Values:

@@ -14,6 +14,9 @@ POST /api/decisions              -> admins: closed cases' outcomes as roster row
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -27,17 +30,22 @@ from consumers.cases.auth import (
     InvalidToken, User, UserRecord, authenticate, can_act, can_export_decisions, can_read, can_reveal, issue_token,
     load_users, read_token, refusal,
 )
+from consumers.cases.follow_up import schedule_follow_up
 from consumers.cases.decisions import DecisionsExport, DecisionsRequest, export_decisions
 from consumers.cases.inbox import OPEN_STATES, InboxPage, indexes_of, inbox_page, source_of
 from consumers.cases.lifecycle import InvalidTransition
 from producers.apidocs import serve_docs
 from consumers.cases.service import open_store, run, utcnow
 from consumers.cases.store import CaseBusy, CaseNotFound, CaseStore, IdentityUnknown, VaultError, VaultIndex
+from producers.ratelimit import Limiter, RateLimit, Rule
 from schemas.cases import Case, CaseState, Grant, Resolution, case_id_for_alert
 from schemas.channels import FieldSurvey
 from schemas.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["cases"])
+log = logging.getLogger(__name__)
+LIMITS = [Rule("cases-login", r"/api/login", requests=30, seconds=300)]  # per client address
+LOGIN_FAILURES = (10, 900)  # failed logins per user name, per 15 minutes
 
 
 class Body(BaseModel):
@@ -158,12 +166,25 @@ async def visible(user: User, store: CaseStore) -> list[Case]:
 # ---------------------------------------------------------------- routes
 
 
-@router.post("/login", response_model=Session)
+@router.post("/login", response_model=Session, responses={429: {"description": "too many failed logins"}})
 async def login(form: Login, request: Request) -> Session:
-    user = authenticate(request.app.state.users, form.user, form.password)
+    """Failed logins are counted per user name too: LOGIN_FAILURES per window, whoever tries."""
+    limiter = limiter_of(request.app)
+    failures = ("login-failed", form.user.lower(), *LOGIN_FAILURES)
+    if limiter is not None and (wait := await limiter.over(*failures)):
+        raise HTTPException(429, f"too many failed logins for this user; try again in {wait} s",
+                            headers={"Retry-After": str(wait)})
+    user = await asyncio.to_thread(authenticate, request.app.state.users, form.user, form.password)
     if user is None:
+        if limiter is not None:
+            await limiter.hit(*failures)
         raise HTTPException(401, "unknown user or wrong password")
     return Session(token=issue_token(request.app.state.settings, user), user=user)
+
+
+def limiter_of(app) -> Limiter | None:
+    store = app.state.store
+    return Limiter(store.redis, app.state.settings.topic_prefix) if store is not None else None
 
 
 @router.get("/cases", response_model=list[CaseSummary])
@@ -216,6 +237,7 @@ async def transition(body: TransitionRequest, case: Annotated[Case, Depends(read
         current, body.to, actor=user.user, at=clock(), assignee=body.assignee, resolution=body.resolution,
         grant=body.grant, note=body.note))
     metrics.count_resolution(changed, changed.resolution if body.to is CaseState.resolved else None)
+    await schedule_follow_up(store, changed, clock())
     return changed
 
 
@@ -278,20 +300,49 @@ async def open_first(vault: VaultIndex, keys: list[str], case_id: str):
 # ---------------------------------------------------------------- app
 
 
+@router.get("/health", responses={503: {"description": "the tracker loop is not running"}})
+async def health(request: Request) -> dict:
+    """200 while the tracker loop runs (or none is needed); 503 once it has died."""
+    if (error := request.app.state.tracker_error) is not None:
+        raise HTTPException(503, f"the case tracker loop stopped: {error!r}")
+    return {"tracker": "running"}
+
+
+def stop_process() -> None:
+    """Ask the server to shut down (uvicorn handles SIGTERM); `cases serve` then exits non-zero."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def create_cases_app(settings: Settings, *, store: CaseStore | None = None, vault: VaultIndex | None = None,
                      users: dict[str, UserRecord] | None = None, clock: Callable[[], datetime] = utcnow,
-                     ) -> FastAPI:
-    """The API; given no store, its lifespan opens one, rebuilds it and runs the tracker loop."""
-    app = FastAPI(title="safetynet case tracker", lifespan=None if store else _serve(settings), docs_url=None)
+                     on_tracker_death: Callable[[], None] = stop_process) -> FastAPI:
+    """The API; given no store, its lifespan opens one, rebuilds it and runs the tracker loop.
+
+    If the loop dies, /api/health answers 503, `on_tracker_death` stops the process, and
+    `app.state.tracker_error` holds why (the CLI exits non-zero): an API without its loop would
+    take requests that never become cases."""
+    app = FastAPI(title="safetynet case tracker", lifespan=None if store else _serve(settings, on_tracker_death),
+                  docs_url=None)
     serve_docs(app)  # Swagger UI from the package, not a CDN
-    app.state.settings, app.state.clock = settings, clock
+    app.state.settings, app.state.clock, app.state.tracker_error = settings, clock, None
     app.state.store, app.state.vault = store, vault or VaultIndex(settings)
-    app.state.users = users if users is not None else load_users()
+    app.state.users = users if users is not None else load_users(settings.users_path)
     app.include_router(router)
+    from consumers.cases import channels_api  # 12345 answers, reporters' own reports
+
+    app.include_router(channels_api.router)
+    app.add_middleware(RateLimit, rules=LIMITS, limiter_of=limiter_of)
     return app
 
 
-def _serve(settings: Settings):
+def _serve(settings: Settings, on_tracker_death: Callable[[], None]):
+    def died(task: asyncio.Task, app: FastAPI) -> None:
+        if task.cancelled():
+            return
+        app.state.tracker_error = task.exception() or RuntimeError("the tracker loop returned")
+        log.critical("the case tracker loop died; stopping the service", exc_info=app.state.tracker_error)
+        on_tracker_death()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_store(settings) as store:
@@ -299,6 +350,7 @@ def _serve(settings: Settings):
             await store.rebuild()
             await app.state.vault.refresh()
             tracker = asyncio.create_task(run(settings, store, rebuild=False))
+            tracker.add_done_callback(lambda task: died(task, app))
             try:
                 yield
             finally:

@@ -34,7 +34,7 @@ from schemas.cases import Case
 from schemas.settings import Settings
 from schemas.townships import places
 
-Role = Literal["caseworker", "supervisor", "auditor", "admin"]
+Role = Literal["caseworker", "supervisor", "auditor", "admin", "reporter"]  # reporter: 我要预警, own reports only
 USERS_FILE = Path(__file__).resolve().parents[2] / "infra" / "users.yaml"
 TOKEN_MAX_AGE_S = 8 * 3600
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -45,6 +45,7 @@ class User(BaseModel):
     user: str = Field(min_length=1, max_length=64)
     role: Role
     township_code: str | None = None
+    affiliation: Literal["official", "volunteer"] | None = None  # reporters: 公职人员 or 志愿者
 
     @model_validator(mode="after")
     def _scope_fits_role(self) -> User:
@@ -81,11 +82,19 @@ def load_users(path: Path = USERS_FILE) -> dict[str, UserRecord]:
     return {row["user"]: UserRecord(**row) for row in rows}
 
 
+# Checked when the user name is unknown, so that an unknown user costs the same scrypt as a known one.
+_NOBODY = hash_password(os.urandom(16).hex())
+
+
 def authenticate(users: dict[str, UserRecord], name: str, password: str) -> User | None:
+    """The user, or None; the same work (one scrypt) whether or not the name exists. Blocking (~50 ms):
+    call it from a thread in async code."""
     record = users.get(name)
-    if record is None or not check_password(password, record.password_hash):
+    matches = check_password(password, record.password_hash if record else _NOBODY)
+    if record is None or not matches:
         return None
-    return User(user=record.user, role=record.role, township_code=record.township_code)
+    return User(user=record.user, role=record.role, township_code=record.township_code,
+                affiliation=record.affiliation)
 
 
 # ---------------------------------------------------------------- tokens

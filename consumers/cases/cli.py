@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from schemas.settings import load_settings
+from schemas.settings import load_settings, require_production
 
 
 @click.group()
@@ -29,8 +29,12 @@ def serve(settings, host: str, port: int) -> None:
     from consumers.cases.api import create_cases_app
     from consumers.process import expose_metrics
 
+    require_production(settings)
     expose_metrics(settings)
-    uvicorn.run(create_cases_app(settings), host=host, port=port)
+    app = create_cases_app(settings)
+    uvicorn.run(app, host=host, port=port)
+    if app.state.tracker_error is not None:
+        raise SystemExit(f"the case tracker loop died: {app.state.tracker_error!r}")
 
 
 @cases.command()

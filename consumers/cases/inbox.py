@@ -30,6 +30,8 @@ def indexes_of(user: User) -> list[tuple[str, str]]:
         return [("township", code), ("queue", code[:6]), *filed]
     if user.role == "supervisor":
         return [("county", code), ("township", "none"), *filed]
+    if user.role == "reporter":
+        return [("reporter", user.user)]  # their own reports only (and can_read shows them none as case files)
     return [("all", "")]
 
 

@@ -71,12 +71,34 @@ def transition(case: Case, to: CaseState, *, actor: str, at: datetime, assignee:
 def _check_resolution(case: Case, resolution: Resolution | None, grant: Grant | None) -> None:
     if resolution is None:
         raise InvalidTransition(f"{case.case_id}: resolving needs a resolution")
+    if resolution == "answered":
+        raise InvalidTransition(f"{case.case_id}: answered is how a 12345 ticket closes by its answer alone")
     if case.verdict == "dismissed" and resolution != "no_action":
         raise InvalidTransition(f"{case.case_id}: a dismissed case can only be resolved with no_action")
     if resolution == "assistance_granted" and grant is None:
         raise InvalidTransition(f"{case.case_id}: granting assistance needs its 救助类别 (grant.category)")
     if resolution != "assistance_granted" and grant is not None:
         raise InvalidTransition(f"{case.case_id}: a grant goes with assistance_granted, not {resolution}")
+
+
+def answer(case: Case, *, reply: str, actor: str, at: datetime) -> CaseTransitioned:
+    """A 12345 ticket that only needs an answer closes without a home visit; the reply goes to the caller."""
+    if channel_of(case) != "hotline":
+        raise InvalidTransition(f"{case.case_id}: only 12345 tickets close with an answer alone")
+    if case.state is not CaseState.assigned:
+        raise InvalidTransition(f"{case.case_id}: answer a ticket once it is assigned, not {case.state}")
+    if not reply.strip():
+        raise InvalidTransition(f"{case.case_id}: the answer needs a reply text for the caller")
+    return CaseTransitioned(case_id=case.case_id, version=case.version + 1, actor=actor, at=at,
+                            to_state=CaseState.closed, resolution="answered", note=reply)
+
+
+def channel_of(case: Case) -> str | None:
+    """The channel a case came from (also for an identify-person case), from who opened it."""
+    if case.channel:
+        return case.channel
+    opener = case.history[0].actor if case.history else ""
+    return opener.removeprefix("channel.") if opener.startswith("channel.") else None
 
 
 def record_survey(case: Case, *, visit_date: date, findings: str, verdict: Verdict, actor: str,
@@ -183,9 +205,9 @@ def _changes(case: Case, event: AnyCaseEvent) -> dict:
             return {"state": CaseState.assigned, "assignee": event.assignee, "_note": event.assignee}
         case CaseTransitioned() if event.resolution:
             return {"state": event.to_state, "resolution": event.resolution, "grant": event.grant,
-                    "resolved_at": event.at, "_note": event.note or str(event.to_state)}
+                    "resolved_at": event.at, "_note": event.note or str(event.to_state), **_closed(event)}
         case CaseTransitioned():
-            return {"state": event.to_state, "_note": event.note or str(event.to_state)}
+            return {"state": event.to_state, "_note": event.note or str(event.to_state), **_closed(event)}
         case DecisionExported():
             return {"exports": case.exports + 1, "_note": f"export {event.export_id} ({event.rows} rows)"}
         case SurveyRecorded():
@@ -201,6 +223,10 @@ def _changes(case: Case, event: AnyCaseEvent) -> dict:
         case CaseEscalated():
             return {"escalated": True, "_note": f"overdue:{event.sla_due.isoformat()}"}
     raise TypeError(f"unknown case event {type(event).__name__}")
+
+
+def _closed(event: CaseTransitioned) -> dict:
+    return {"closed_at": event.at} if event.to_state is CaseState.closed else {}
 
 
 def _evidence_changes(case: Case, event: EvidenceUpdated) -> dict:

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from consumers.cases.lifecycle import join_alert, take_notice
 from consumers.cases.sla import overdue, sla_for
-from consumers.cases.store import CaseStore, ensure_case_topics
+from consumers.cases.store import REQUEST_TIMEOUT_MS, CaseStore, ensure_case_topics
 from schemas.alerts import Alert, AlertNotice, Evidence
 from consumers.cases import metrics
 from schemas.cases import IDENTIFY_PERSON, Case, CaseOpened, case_id_for_alert, case_id_for_request, subject_key
@@ -51,13 +51,14 @@ def open_for_alert(alert: Alert, at: datetime) -> CaseOpened:
 
 
 def open_for_request(request: ChannelRequest, at: datetime) -> CaseOpened:
-    kind = IDENTIFY_PERSON if request.match == "unidentified" else request.channel
+    # a screening's caseworker stood in the household: no one needs identifying first
+    kind = IDENTIFY_PERSON if request.match == "unidentified" and request.channel != "screening" else request.channel
     return CaseOpened(
         case_id=case_id_for_request(request.request_id), version=1, actor=f"channel.{request.channel}", at=at,
         kind=kind, category="channel", source_id=request.request_id, subject=request.masked_id,
         person_key=request.person_key, contact_key=request.contact_key, township_code=request.township_code,
         summary=request.summary, evidence=[Evidence(feed=f"channel.{request.channel}", key=request.request_id)],
-        sla_due=sla_for(kind, "channel").due(at), filed_by=request.filed_by)
+        sla_due=sla_for(kind, "channel").due(at), filed_by=request.filed_by, reported_by=request.reported_by)
 
 
 # ---------------------------------------------------------------- handlers
@@ -138,7 +139,8 @@ async def open_store(settings: Settings) -> AsyncIterator[CaseStore]:
     await ensure_case_topics(settings)
     redis = Redis.from_url(settings.redis_url)
     try:
-        async with AIOKafkaProducer(**settings.kafka_options(), acks="all", enable_idempotence=True) as producer:
+        async with AIOKafkaProducer(**settings.kafka_options(), acks="all", enable_idempotence=True,
+                                    request_timeout_ms=REQUEST_TIMEOUT_MS) as producer:
             yield CaseStore(settings, redis, producer)
     finally:
         await redis.aclose()

@@ -9,6 +9,8 @@
 | tip-off                       | verified  | 15 calendar days    | (like an audit alert)
 | 我要预警 report                | verified  | 7 calendar days     | (like a risk alert)
 | identify person               | assigned  | 2 working days      |
+| 摸排 screening that opened one  | verified  | 7 calendar days     |
+| follow-up after assistance    | verified  | 30 calendar days    | (did the assistance arrive?)
 
 Working days skip Saturday and Sunday (public holidays are not modelled). Days are counted on
 China Standard Time dates; the time of day is kept.
@@ -47,6 +49,8 @@ BY_CHANNEL: dict[str, Sla] = {
     "tip_off": Sla(CaseState.verified, 15),
     "warning_report": Sla(CaseState.verified, 7),
     IDENTIFY_PERSON: Sla(CaseState.assigned, 2, working_days=True),
+    "screening": Sla(CaseState.verified, 7),
+    "follow_up": Sla(CaseState.verified, 30),
 }
 
 

@@ -13,10 +13,12 @@ case-events (key: case_id, value: CaseEventRecord JSON) --replay/evolve--> Redis
 
 Every write goes through `append`: under a per-case Redis lock it loads the case, decides the next
 event, waits for Kafka to acknowledge it, then updates the projection. `rebuild` replays the log.
+Free text in events is sealed with the case's data key from `case-keys` (consumers/cases/sealing.py).
 """
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import asynccontextmanager
@@ -27,17 +29,23 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from redis.asyncio import Redis
 
+from consumers.cases import sealing
 from consumers.cases.lifecycle import evolve, replay
 from consumers.cases.sla import reached, sla_for
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, VaultError, open_sealed, vault_keys
-from schemas.cases import AnyCaseEvent, Case, CaseEventRecord, CaseState, projection_key, subject_key
+from schemas.cases import AnyCaseEvent, Case, CaseState, projection_key, subject_key
 from schemas.townships import places
-from schemas.codec import dumps, loads
 from schemas.settings import Settings
 
 Decide = Callable[[Case | None], AnyCaseEvent | list[AnyCaseEvent] | None]
-LOCK_TTL_MS = 15_000
+# A writer holds a case's lock for at most LOCK_HOLD_S (then its append fails and the lock is released),
+# and the lock outlives that by a margin: nothing a writer sends can be acknowledged after its lock
+# expired. Each send waits up to the producer's REQUEST_TIMEOUT_MS; an append usually sends the case's
+# data key (once per case) and one or two events.
+REQUEST_TIMEOUT_MS = 30_000
+LOCK_HOLD_S = 3 * REQUEST_TIMEOUT_MS / 1000 + 10
+LOCK_TTL_MS = int(LOCK_HOLD_S * 1000) + 30_000
 LOCK_WAIT_S = 10.0
 UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
@@ -47,7 +55,8 @@ async def ensure_case_topics(settings: Settings) -> None:
     wanted = {settings.topic("case-events"): {"retention.ms": "-1"},
               settings.topic("alerts"): {},
               settings.topic("channel.requests"): {},
-              settings.topic(VAULT_TOPIC): {"cleanup.policy": "compact"}}
+              settings.topic(VAULT_TOPIC): {"cleanup.policy": "compact"},
+              settings.topic(sealing.TOPIC): {"cleanup.policy": "compact"}}
     admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
@@ -100,6 +109,7 @@ class CaseStore:
         self.producer = producer
         self.topic = settings.topic("case-events")
         self.prefix = f"{settings.topic_prefix}cases:"
+        self.keys = CaseKeys(settings, producer)
 
     # ------------------------------------------------------------ reads
 
@@ -157,24 +167,32 @@ class CaseStore:
     # ------------------------------------------------------------ writes
 
     async def append(self, case_id: str, decide: Decide) -> Case | None:
-        """Decide the next event on the current case, log it (acked), project it; None if nothing."""
+        """Decide the next event on the current case, log it (acked), project it; None if nothing.
+
+        CaseBusy when another writer holds the case too long, or when Kafka does not acknowledge
+        within LOCK_HOLD_S (the lock is still ours then: nobody else wrote meanwhile)."""
         async with self._locked(case_id):
-            case = await self.find(case_id)
-            decided = decide(case)
-            events = decided if isinstance(decided, list) else [decided] if decided is not None else []
-            new = case
-            for event in events:
-                new = evolve(new, event)
-                await self.producer.send_and_wait(self.topic, key=case_id.encode(),
-                                                  value=dumps(CaseEventRecord(event=event)))
-            if events:
-                await self._project(new, case)
-            return new
+            try:
+                async with asyncio.timeout(LOCK_HOLD_S):
+                    case = await self.find(case_id)
+                    decided = decide(case)
+                    events = decided if isinstance(decided, list) else [decided] if decided is not None else []
+                    new = case
+                    for event in events:
+                        new = evolve(new, event)
+                        value = sealing.dump_event(event, await self.keys.for_writing(case_id))
+                        await self.producer.send_and_wait(self.topic, key=case_id.encode(), value=value)
+                    if events:
+                        await self._project(new, case)
+                    return new
+            except TimeoutError:
+                raise CaseBusy(f"{case_id}: Kafka did not acknowledge within {LOCK_HOLD_S:.0f} s") from None
 
     async def rebuild(self) -> int:
         """Replace the projection with a replay of the whole log; returns the number of cases."""
         records = await read_to_end(self.settings, self.topic)
-        cases = replay(loads(CaseEventRecord, r.value).event for r in records)
+        await self.keys.refresh()
+        cases = replay(sealing.load_event(r.value, self.keys.get) for r in records)
         await self._clear()
         for case in cases.values():
             await self._project(case, None)
@@ -193,6 +211,8 @@ class CaseStore:
             pipe.zadd(self._key("township", township), {case.case_id: score})
             pipe.zadd(self._key("county", township[:6]), {case.case_id: score})
             pipe.zadd(self._key("all"), {case.case_id: score})
+            if case.reported_by:
+                pipe.zadd(self._key("reporter", case.reported_by), {case.case_id: score})
             self._project_owners(pipe, case, score)
             if _sla_pending(case):
                 pipe.zadd(self._key("sla"), {case.case_id: case.sla_due.timestamp()})
@@ -251,6 +271,41 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+class CaseKeys:
+    """case_id -> data key (None: erased), from the compacted `case-keys`; a new key is acknowledged
+    there before the first event sealed with it. Callers hold the case's lock (CaseStore.append)."""
+
+    def __init__(self, settings: Settings, producer: AIOKafkaProducer) -> None:
+        self.settings, self.producer = settings, producer
+        self.topic, self.masters = settings.topic(sealing.TOPIC), vault_keys(settings)
+        self.keys: dict[str, bytes | None] = {}
+
+    async def refresh(self) -> None:
+        for record in await read_to_end(self.settings, self.topic):
+            case_id = record.key.decode()
+            self.keys[case_id] = None if record.value is None else sealing.unwrap(record.value, case_id, self.masters)
+
+    def get(self, case_id: str) -> bytes | None:
+        return self.keys.get(case_id)
+
+    async def for_writing(self, case_id: str) -> bytes:
+        if self.keys.get(case_id) is None and case_id not in self.keys:
+            await self.refresh()  # another tracker instance may have created it
+        if (key := self.keys.get(case_id)) is not None:
+            return key
+        if case_id in self.keys:
+            raise CaseErased(case_id)
+        key = os.urandom(32)
+        await self.producer.send_and_wait(self.topic, key=case_id.encode(), value=sealing.wrap(key, case_id, self.masters[0]))
+        self.keys[case_id] = key
+        return key
+
+    async def forget(self, case_id: str) -> None:
+        """Erase the case's text: a tombstone for its key (compaction then drops the key itself)."""
+        await self.producer.send_and_wait(self.topic, key=case_id.encode(), value=None)
+        self.keys[case_id] = None
+
+
 class VaultIndex:
     """person_key -> sealed identity, read from the compacted vault topic; opened only on reveal."""
 
@@ -278,11 +333,15 @@ class VaultIndex:
         blob = self.sealed.get(person_key)
         if blob is None:
             raise IdentityUnknown(person_key)
-        return open_sealed(blob, self.keys)
+        return open_sealed(blob, self.keys, person_key)
 
 
 class CaseNotFound(LookupError):
     """No case with this id in the projection."""
+
+
+class CaseErased(RuntimeError):
+    """The case's data key was erased: nothing more is written to it."""
 
 
 class CaseBusy(RuntimeError):

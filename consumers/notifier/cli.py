@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from schemas.settings import load_settings
+from schemas.settings import load_service_settings, load_settings
 
 ROUTING = Path(__file__).resolve().parents[2] / "infra" / "routing.yaml"
 
@@ -34,7 +34,7 @@ def run(routing_file: Path, window: float, attempts: int, config_file: Path | No
     from consumers.notifier.routing import load_routing
     from consumers.notifier.service import serve
 
-    settings, routing = load_settings(config_file), load_routing(routing_file)
+    settings, routing = load_service_settings(config_file), load_routing(routing_file)
     expose_metrics(settings)
 
     async def main() -> None:

@@ -12,3 +12,5 @@ SILENCED = Counter("safetynet_notifier_silenced_total", "Alerts not notified, by
 PENDING = Gauge("safetynet_notifier_pending_alerts", "Alerts waiting in a grouping window")
 OLDEST_PENDING = Gauge("safetynet_notifier_oldest_pending_seconds", "Age of the oldest undelivered grouping window")
 REDIS_WAITS = Counter("safetynet_notifier_redis_waits_total", "Times the notifier waited for Redis to come back")
+ROBOT_HELD = Counter("safetynet_notifier_robot_held_total", "Notifications a group robot's 20-a-minute budget held "
+                    "back, sent later grouped into one message", ["group"])

@@ -31,6 +31,7 @@ from consumers.notifier.dedup import DeliveryLog, dedup
 from consumers.notifier.grouping import DEFAULT_WINDOW, GroupWindow, Notification, commit_positions
 from consumers.notifier.history import History
 from consumers.notifier.inhibit import OpenCases, inhibit
+from consumers.notifier.robot import RobotChannel
 from consumers.notifier.routing import RoutingConfig, route
 from schemas.alerts import Alert, AlertNotice
 from schemas.settings import Settings
@@ -71,6 +72,10 @@ class Notifier:
         self.dead = DeadLetters(self.redis, self.publish, self.settings.topic("notifications.dead"))
         silenced = lambda alert, reason: metrics.SILENCED.labels(reason).inc()  # noqa: E731
         self.stages: list[Stage] = [dedup(self.log), inhibit(self.cases, silenced)]
+        self.robots = {group: RobotChannel(self.http, self.redis, group=group, url=url,
+                                           per_minute=self.settings.robot_per_minute,
+                                           base_url=self.settings.web_base_url)
+                       for group, url in self.settings.robot_webhooks.items()}
 
     # -- intake ---------------------------------------------------------------------------------
     async def take(self, records: list[ConsumerRecord]) -> None:
@@ -102,7 +107,10 @@ class Notifier:
         """Deliver every notification whose window has elapsed (all of them when `force`)."""
         now = self.now()
         due = self.window.due(now + (self.window.window if force else timedelta(0)))
-        return [r for n in due if (r := await self.deliver(n)) is not None]
+        records = [r for n in due if (r := await self.deliver(n)) is not None]
+        for robot in self.robots.values():
+            await robot.release()  # what the robots' budgets held, as one digest each
+        return records
 
     async def deliver(self, notification: Notification) -> dict | None:
         already = await self.log.delivered(notification.alert_ids)
@@ -122,7 +130,8 @@ class Notifier:
 
     def channels(self, group: str) -> list[Channel]:
         url = self.routing.groups[group].webhook
-        return [self.inbox] + ([WebhookChannel(self.http, url)] if url else [])
+        robot = [self.robots[group]] if group in self.robots else []
+        return [self.inbox] + ([WebhookChannel(self.http, url)] if url else []) + robot
 
     # -- the loop -------------------------------------------------------------------------------
     async def until_redis(self, step: Callable[[], Awaitable[object]]) -> object:

@@ -25,10 +25,12 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consumers.notifier.routing import load_routing
-from consumers.web import console, hotline, live, operators, overview, public
+from consumers.web import channel_pages, console, field, hotline, live, operators, overview, public
 from consumers.web.backends import AnalyticsClient, BackendError, CasesClient, IntakeClient, PrometheusClient
 from consumers.web.photos import PhotoStore
+from consumers.analytics.queries_http import read_token
 from consumers.web.security import BodyTooLarge, CsrfRejected, Guard
+from producers.ratelimit import Limiter, RateLimit, Rule
 from consumers.web.views import HERE, error_page
 from schemas.settings import Settings
 
@@ -38,6 +40,10 @@ GRAFANA_URL = "http://127.0.0.1:3000"
 PROMETHEUS_URL = "http://127.0.0.1:9090"
 REACHABLE_TTL_S = 30.0
 ROUTING = Path(__file__).resolve().parents[2] / "infra" / "routing.yaml"
+# per visitor address (producers/ratelimit.py); the intake and the tracker count the same visitor again
+LIMITS = [Rule("web-login", r"/login", requests=30, seconds=300),
+          Rule("web-status", r"/status", requests=10, seconds=60),
+          Rule("web-forms", r"/(apply|tip-off|warning|hotline|hotline/lookup)", requests=30, seconds=60)]
 
 
 def create_web_app(settings: Settings, *, cases_url: str = CASES_URL, intake_url: str = INTAKE_URL,
@@ -54,11 +60,17 @@ def create_web_app(settings: Settings, *, cases_url: str = CASES_URL, intake_url
     app.state.prometheus_url = prometheus_url.rstrip("/")
     app.state.photos = PhotoStore(settings.data_dir / "web" / "photos")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (public, hotline, console, live, overview, operators):
+    for module in (public, hotline, console, live, overview, operators, channel_pages, field):
         app.include_router(module.router)
     _handle_errors(app)
+    app.add_middleware(RateLimit, rules=LIMITS, limiter_of=_limiter)
     app.add_middleware(Guard, secure=secure_cookies)
     return app
+
+
+def _limiter(app) -> Limiter | None:
+    redis = getattr(app.state, "redis", None)
+    return Limiter(redis, app.state.settings.topic_prefix) if redis is not None else None
 
 
 def _clients(settings: Settings, cases_url: str, intake_url: str, prometheus_url: str, analytics_url: str):
@@ -71,7 +83,8 @@ def _clients(settings: Settings, cases_url: str, intake_url: str, prometheus_url
                 httpx.AsyncClient(base_url=analytics_url, timeout=20.0) as analytics, \
                 httpx.AsyncClient(timeout=1.0) as probe:
             app.state.cases, app.state.intake, app.state.redis = CasesClient(cases), IntakeClient(intake), redis
-            app.state.prometheus, app.state.analytics = PrometheusClient(prometheus), AnalyticsClient(analytics)
+            app.state.prometheus, app.state.analytics = PrometheusClient(prometheus), AnalyticsClient(
+                analytics, lambda: read_token(settings.data_dir))
             app.state.reachable = _reachable(probe)
             try:
                 yield
@@ -111,7 +124,7 @@ def _handle_errors(app: FastAPI) -> None:
             return error_page(request, 401, "登录已过期，请重新登录。")
         if exc.status == 403 and isinstance(exc.detail, str):
             return error_page(request, 403, exc.detail)  # the tracker names the real reason, in Chinese
-        return error_page(request, exc.status if exc.status in (403, 404, 409) else 503)
+        return error_page(request, exc.status if exc.status in (403, 404, 409, 429) else 503)
 
     async def unreachable(request: Request, exc: httpx.TransportError):
         return error_page(request, 503)

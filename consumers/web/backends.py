@@ -18,8 +18,9 @@ class CasesClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def login(self, user: str, password: str) -> str | None:
-        response = await self.http.post("/api/login", json={"user": user, "password": password})
+    async def login(self, user: str, password: str, client: str | None = None) -> str | None:
+        response = await self.http.post("/api/login", json={"user": user, "password": password},
+                                        headers=forwarded(client))
         if response.status_code == 401:
             return None
         return _ok(response)["token"]
@@ -67,16 +68,22 @@ class IntakeClient:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def submit(self, channel: str, body: dict, idempotency_key: str) -> dict:
+    async def submit(self, channel: str, body: dict, idempotency_key: str, client: str | None = None) -> dict:
         """The receipt; BackendError(422) with the intake's per-field detail when a field is wrong."""
         response = await self.http.post(self.PATHS[channel], json=body,
-                                        headers={"Idempotency-Key": idempotency_key})
+                                        headers={"Idempotency-Key": idempotency_key, **forwarded(client)})
         return _ok(response)
 
-    async def status(self, application_no: str, id_number: str | None) -> dict:
+    async def status(self, application_no: str, id_number: str | None, client: str | None = None) -> dict:
         response = await self.http.post("/api/intake/applications/status",
-                                        json={"application_no": application_no, "id_number": id_number})
+                                        json={"application_no": application_no, "id_number": id_number},
+                                        headers=forwarded(client))
         return _ok(response)
+
+
+def forwarded(client: str | None) -> dict[str, str]:
+    """The visitor's address for the backend's per-client rate limits (trusted from loopback only)."""
+    return {"X-Forwarded-For": client} if client else {}
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -102,14 +109,19 @@ class BackendError(Exception):
 
 
 class AnalyticsClient:
-    """`POST /query` of the analytics service (it owns the chDB path): rows, or None when it is not running."""
+    """`POST /query` of the analytics service (it owns the chDB path): rows, or None when it is not running.
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self.http = http
+    `token()` reads the service's bearer token (a file only the services' OS user can read, new at each
+    start of the service), so it is read again for every query."""
+
+    def __init__(self, http: httpx.AsyncClient, token=lambda: None) -> None:
+        self.http, self.token = http, token
 
     async def rows(self, sql: str) -> list[list] | None:
+        token = self.token()
         try:
-            response = await self.http.post("/query", json={"query": sql})
+            response = await self.http.post("/query", json={"query": sql},
+                                            headers={"Authorization": f"Bearer {token}"} if token else {})
         except httpx.TransportError:
             return None
         return response.json()["rows"] if response.status_code == 200 else None

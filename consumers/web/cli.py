@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from schemas.settings import load_settings
+from schemas.settings import load_service_settings
 
 
 @click.command()
@@ -31,7 +31,7 @@ def web(config: Path | None, host: str, port: int, cases_url: str, intake_url: s
     from consumers.process import expose_metrics
     from consumers.web.app import create_web_app
 
-    settings = load_settings(config)
+    settings = load_service_settings(config)
     expose_metrics(settings)  # /metrics on SAFETYNET_METRICS_PORT (the demo: 9106)
     app = create_web_app(settings, cases_url=cases_url, intake_url=intake_url, grafana_url=grafana_url,
                          prometheus_url=prometheus_url, secure_cookies=secure_cookies)

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from consumers.cases.auth import User, can_act, can_reveal, read_token
 from consumers.cases.inbox import OPEN_STATES
+from consumers.web import visits
 from consumers.web.backends import BackendError
 from consumers.web.evidence import evidence_lines, summary_text
 from consumers.web.labels import KINDS, RESOLUTIONS, SOURCES, STATES, VERDICTS, sla_view
@@ -43,7 +44,7 @@ Session = Annotated[tuple[User, str], Depends(session)]
 
 
 def home_of(user: User) -> str:
-    return "/overview" if user.role == "supervisor" else "/console"
+    return {"supervisor": "/overview", "reporter": "/reporter"}.get(user.role, "/console")
 
 
 # ---------------------------------------------------------------- login
@@ -58,7 +59,8 @@ async def login_form(request: Request):
 async def login(request: Request):
     posted = await request.form()
     name, password = str(posted.get("user") or "")[:64], str(posted.get("password") or "")[:256]
-    token = await request.app.state.cases.login(name, password) if name and password else None
+    client = request.client.host if request.client else None
+    token = await request.app.state.cases.login(name, password, client) if name and password else None
     if token is None:
         return render(request, "login.html", status=401, error="用户名或密码不正确", name=name)
     user = read_token(request.app.state.settings, token)
@@ -174,9 +176,13 @@ async def survey(request: Request, case_id: str, me: Session):
         return await case_page(request, me, case_id, status=422, error="请填写走访情况（最多 3800 字）并选择核实结论")
     names = [p.name for p in photos]
     text = findings + (f"\n照片：{'、'.join(names)}" if names else "")
+    visit_id = str(posted.get("visit_id") or "")
+    if not await visits.claim_visit(request, visit_id):  # sent again (offline queue, double tap): recorded once
+        return RedirectResponse(f"/console/cases/{case_id}?done=survey", status_code=303)
     try:
         await request.app.state.cases.survey(me[1], case_id, visit, text, verdict)
     except BackendError as exc:
+        await visits.release_visit(request, visit_id)
         return await _refused(request, me, case_id, exc)
     request.app.state.photos.save(case_id, photos)
     return RedirectResponse(f"/console/cases/{case_id}?done=survey", status_code=303)

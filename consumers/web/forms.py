@@ -57,7 +57,6 @@ TIP_OFF = ChannelForm("tip_off", "/tip-off", "举报", "如果您认为有人不
     Input("subject_id_number", "被举报人身份证号", required=False, maxlength=32, hint="不清楚可不填"),
     TOWNSHIP,
     Input("content", "举报内容", "textarea", maxlength=2000, hint="具体情况，最多 2000 字"),
-    Input("reporter_contact", "您的联系方式", required=False, hint="选填，便于核实时联系您"),
 ))
 WARNING = ChannelForm("warning_report", "/warning", "我要预警", "村（社区）干部、网格员和志愿者：发现有人可能需要帮助，一键上报。",
                       "立即上报", (

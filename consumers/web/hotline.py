@@ -15,10 +15,11 @@ from consumers.web.forms import HOTLINE, body_of, idempotency_key, new_key, read
 from consumers.web.labels import ORDER, field_errors
 from consumers.web.public import TOO_LARGE, _rejected
 from consumers.web.security import check_csrf, over_form_limit
-from consumers.web.views import render
+from consumers.web.views import error_page, render
 from schemas.cases import case_id_for_request
 
 router = APIRouter()
+READ_ONLY = "审计员为只读角色，可以查询工单，不能录入工单。"
 TICKET_TTL_S = 400 * 24 * 3600
 
 
@@ -28,18 +29,21 @@ def _key(request: Request, *parts: str) -> str:
 
 @router.get("/hotline")
 async def hotline_form(request: Request, me: Session):
-    return render(request, "hotline.html", form=HOTLINE, values={}, errors={}, idem=new_key(), lookup_error=None)
+    return render(request, "hotline.html", form=HOTLINE, values={}, errors={}, idem=new_key(), lookup_error=None,
+                  may_file=me[0].role != "auditor")
 
 
 @router.post("/hotline", dependencies=[Depends(check_csrf)])
 async def file_ticket(request: Request, me: Session):
+    if me[0].role == "auditor":
+        return error_page(request, 403, READ_ONLY)
     posted = await request.form()
     values, errors = read_values(HOTLINE, posted)
     idem = idempotency_key(posted)
     if over_form_limit(request):
         errors = {**errors, "_form": TOO_LARGE}
         return render(request, "hotline.html", status=413, form=HOTLINE, values=values, errors=errors, idem=idem,
-                      lookup_error=None)
+                      lookup_error=None, may_file=True)
     if not errors:
         body = body_of(values) | {"received_at": request.app.state.clock().isoformat(), "filed_by": me[0].user}
         try:
@@ -53,7 +57,7 @@ async def file_ticket(request: Request, me: Session):
             await redis.set(_key(request, "ticket-of", case_id), values["ticket_no"], ex=TICKET_TTL_S)
             return RedirectResponse(f"/hotline/tickets/{case_id}", status_code=303)
     return render(request, "hotline.html", status=422, form=HOTLINE, values=values, errors=errors, idem=idem,
-                  lookup_error=None)
+                  lookup_error=None, may_file=True)
 
 
 @router.post("/hotline/lookup", dependencies=[Depends(check_csrf)])
@@ -62,7 +66,7 @@ async def lookup(request: Request, me: Session):
     case_id = await request.app.state.redis.get(_key(request, "ticket", ticket_no)) if ticket_no else None
     if case_id is None:
         return render(request, "hotline.html", status=404, form=HOTLINE, values={}, errors={}, idem=new_key(),
-                      lookup_error="没有找到这个工单编号（只能查询本系统录入的工单）")
+                      lookup_error="没有找到这个工单编号（只能查询本系统录入的工单）", may_file=me[0].role != "auditor")
     return RedirectResponse(f"/hotline/tickets/{case_id.decode()}", status_code=303)
 
 

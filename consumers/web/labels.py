@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "tip_off": "举报", "warning_report": "我要预警", "identify_person": "待识别身份",
     "rural_unassisted": "防返贫监测未纳入救助", "moved_away": "户籍迁出本市", "incarcerated": "服刑人员",
     "vehicle_owner": "名下车辆", "property_holder": "家庭房产", "business_owner": "经营企业",
+    "screening": "入户摸排", "follow_up": "救助回访",
 }
 # Where an inbox item comes from (the kind of item), for the inbox filter and each row's tag.
 SOURCES: dict[str, str] = {"alert": "系统预警", "application": "申请", "tip_off": "举报", "warning_report": "我要预警",
@@ -53,6 +54,8 @@ WHY: dict[str, str] = {
     "vehicle_owner": "在保人员新登记了购置价格 5 万元及以上的小型轿车、越野车或中型客车：请核实家庭经济状况。",
     "property_holder": "在保家庭名下有 2 套及以上住宅，或有商业、办公、工业用房：请核实家庭财产状况。",
     "business_owner": "在保人员设立了有限责任公司、股份有限公司，或注册资本 10 万元及以上的个体工商户：请核实经营收入。",
+    "screening": "社工入户摸排发现困难，开案核实，需在 7 天内完成。",
+    "follow_up": "已给予救助：30 天内回访，核实救助是否到位（属实 = 已到位）。",
 }
 
 FEEDS: dict[str, str] = {

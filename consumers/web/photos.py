@@ -1,4 +1,5 @@
-"""Home-visit photos: at most 3 per visit, 2 MiB each, JPEG or PNG by content (not by file name).
+"""Home-visit photos: at most 3 per visit, 2 MiB each, JPEG or PNG by content (not by file name),
+stored without EXIF/GPS and other metadata (consumers/web/exif.py).
 
     <data_dir>/web/photos/<case_id>/<sha256[:20]>.jpg|.png
 
@@ -11,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from consumers.web.exif import MetadataError, strip_metadata
 from consumers.web.security import MAX_PHOTO_BYTES, MAX_PHOTOS
 
 SIGNATURES = {"image/jpeg": (b"\xff\xd8\xff", ".jpg"), "image/png": (b"\x89PNG\r\n\x1a\n", ".png")}
@@ -43,7 +45,10 @@ def check_photo(content_type: str | None, data: bytes) -> Photo:
         if data.startswith(magic):
             if content_type not in (declared, None, "application/octet-stream"):
                 break
-            return Photo(data, suffix)
+            try:
+                return Photo(strip_metadata(data), suffix)
+            except MetadataError:
+                raise PhotoRejected("照片文件已损坏，无法读取，请重新拍摄后上传") from None
     raise PhotoRejected("只能上传 JPEG 或 PNG 格式的照片")
 
 

@@ -47,7 +47,8 @@ def _form_routes(channel: str) -> None:
                           errors={**errors, "_form": TOO_LARGE})
         if not errors:
             try:
-                receipt = await request.app.state.intake.submit(channel, body_of(values), idem)
+                receipt = await request.app.state.intake.submit(channel, body_of(values), idem,
+                                                                request.client.host if request.client else None)
             except BackendError as exc:
                 errors = _rejected(exc)
             else:
@@ -91,7 +92,8 @@ async def status_query(request: Request):
     result = None
     if not errors:
         try:
-            result = await request.app.state.intake.status(values["application_no"], values["id_number"] or None)
+            result = await request.app.state.intake.status(values["application_no"], values["id_number"] or None,
+                                                           request.client.host if request.client else None)
         except BackendError as exc:
             if exc.status == 404:
                 errors = {"_form": "没有找到：请核对回执号；查询救助申请时，身份证号须与申请时一致。"}

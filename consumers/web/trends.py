@@ -38,10 +38,10 @@ def queries(scope: str = "") -> dict[str, str]:
                         "quantile(0.9)(dateDiff('second', opened_at, verified_at)) / 3600 FROM case_verdicts "
                         f"WHERE is_verified AND rule != '' AND {where} GROUP BY rule",
         "sla": "SELECT toString(toMonday(opened)), countIf(NOT late) / count() FROM (SELECT case_id, min(at) AS opened, "
-               "countIf(event_type = 'escalated') > 0 AS late, any(township_code) AS township_code "
+               "countIf(event_type = 'escalated') > 0 AS late, anyIf(township_code, township_code != '') AS township_code "
                f"FROM case_events FINAL GROUP BY case_id) WHERE {where} AND opened >= now() - INTERVAL 12 WEEK "
                "GROUP BY toMonday(opened) ORDER BY toMonday(opened)",
-        "outcomes": "SELECT outcome, count() FROM (SELECT case_id, any(township_code) AS township_code, "
+        "outcomes": "SELECT outcome, count() FROM (SELECT case_id, anyIf(township_code, township_code != '') AS township_code, "
                     "anyIf(resolution, resolution != '') AS resolution, anyIf(verdict, verdict != '') AS verdict, "
                     "if(resolution != '', resolution, if(verdict = 'dismissed', 'dismissed', '')) AS outcome "
                     f"FROM case_events FINAL GROUP BY case_id) WHERE outcome != '' AND {where} GROUP BY outcome",

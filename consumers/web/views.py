@@ -16,7 +16,7 @@ TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 TEMPLATES.env.filters.update(
     state=lambda s: labels.STATES.get(str(s), str(s)), kind=lambda k: labels.KINDS.get(k, k),
     when=labels.fmt_time, township=labels.township_name, severity=lambda s: labels.SEVERITIES.get(s or "", "—"),
-    verdict=lambda v: labels.VERDICTS.get(v or "", "—"), resolution=lambda r: labels.RESOLUTIONS.get(r or "", "—"),
+    verdict=lambda v: labels.VERDICTS.get(v or "", "—"), resolution=lambda r: (labels.RESOLUTIONS | {"answered": "已答复（无需入户）"}).get(r or "", "—"),
     history=lambda t: labels.HISTORY.get(t, t), feed=labels.feed_name, note=labels.note_text,
     actor=labels.actor_name,
 )
@@ -47,6 +47,7 @@ ERRORS = {
     405: ("请求方式不对", "请使用页面上的按钮提交。"),
     409: ("操作未完成", "案件状态已变化，请刷新后重试。"),
     413: ("提交内容过大", "每次提交不能超过 64 KiB，照片每张不超过 2 MiB。"),
+    429: ("操作过于频繁", "提交或登录次数过多，请稍后再试。"),
     503: ("系统繁忙", "后台服务暂时不可用，请稍后再试。"),
 }
 

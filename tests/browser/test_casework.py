@@ -122,3 +122,10 @@ def test_a_too_large_form_is_not_sent_and_keeps_what_was_typed(page) -> None:
     expect(page.get_by_label("需要帮助的人的姓名")).to_have_value("李四")
     expect(page.get_by_label("所在乡镇（街道）")).to_have_value("340403001")
     assert page.evaluate("fetch('/favicon.ico').then(r => r.headers.get('content-type'))") == "image/svg+xml"
+
+
+def test_an_auditor_is_offered_no_12345_form(page) -> None:
+    login(page, "auditor1")
+    page.goto("/hotline")
+    expect(page.locator("#read-only")).to_contain_text("只读")
+    expect(page.get_by_role("button", name="录入工单")).to_have_count(0)

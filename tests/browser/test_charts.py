@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from prometheus_client import start_http_server
 
+from consumers.analytics.queries_http import read_token
 from schemas.settings import Settings
 from tests.browser.alerts import make_alert, send
 from tests.browser.pages import login, shoot
@@ -71,7 +72,7 @@ def analytics(stack: Settings, tmp_path_factory) -> Iterator[tuple[Settings, str
     deadline = time.monotonic() + 90
     while True:
         try:
-            if httpx.post(f"{url}/query", json={"query": "SELECT 1"}).status_code == 200:
+            if httpx.post(f"{url}/query", json={"query": "SELECT 1"}, headers=bearer(settings)).status_code == 200:
                 break
         except httpx.TransportError:
             pass
@@ -90,12 +91,17 @@ def services(analytics, prometheus_url) -> Iterator[Services]:
         yield running
 
 
-def rows(url: str, sql: str) -> list:
-    return httpx.post(f"{url}/query", json={"query": sql}).json().get("rows", [])
+def bearer(settings: Settings) -> dict[str, str]:
+    """The analytics service's token: only its OS user reads it (issue 12)."""
+    return {"Authorization": f"Bearer {read_token(settings.data_dir) or ''}"}
+
+
+def rows(url: str, sql: str, settings: Settings) -> list:
+    return httpx.post(f"{url}/query", json={"query": sql}, headers=bearer(settings)).json().get("rows", [])
 
 
 def test_the_overview_draws_trends_from_clickhouse(page, services, analytics) -> None:
-    _, url = analytics
+    settings, url = analytics
     recent = date.today() - timedelta(days=10)
     alerts = [make_alert(f"T-{i}", rule, person=f"{i:064x}", township=town, event_time=recent - timedelta(days=7 * i))
               for i, (rule, town) in enumerate([("medical_burden", "340403001"), ("income_shock", "340403002"),
@@ -103,8 +109,9 @@ def test_the_overview_draws_trends_from_clickhouse(page, services, analytics) ->
     send(services.settings, *alerts)
     send(services.settings, alerts[1], action="withdrawn")
     deadline = time.monotonic() + 120
-    while not (rows(url, "SELECT count() FROM alerts_per_week") and rows(url, "SELECT count() FROM alerts_per_week")[0][0]
-               and rows(url, "SELECT count() FROM case_events WHERE resolution = 'withdrawn'")[0][0]):
+    while not (rows(url, "SELECT count() FROM alerts_per_week", settings)
+               and rows(url, "SELECT count() FROM alerts_per_week", settings)[0][0]
+               and rows(url, "SELECT count() FROM case_events WHERE resolution = 'withdrawn'", settings)[0][0]):
         assert time.monotonic() < deadline, "the analytics service never saw the alerts and the withdrawal"
         time.sleep(1)
     login(page, "supervisor1")

@@ -13,12 +13,15 @@ from aiokafka import AIOKafkaProducer
 
 from consumers.cases.api import create_cases_app
 from consumers.cases.service import open_store, run
-from consumers.cases.store import CaseStore, VaultIndex, read_to_end
+from consumers.cases.sealing import ERASED, load_event
+from consumers.cases.store import CaseKeys, CaseStore, VaultIndex, read_to_end
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, seal, vault_keys
 from schemas.alerts import Alert, AlertNotice, Evidence
 from schemas.cases import CaseEventRecord, CaseState, case_id_for_alert
 from schemas.codec import loads
+from pydantic import SecretStr
+
 from schemas.settings import Settings
 
 DEADLINE_S = 60.0
@@ -71,7 +74,10 @@ async def send_alerts(settings: Settings, *alerts: Alert, action: str = "raised"
 
 
 async def case_events(settings: Settings) -> list:
-    return [loads(CaseEventRecord, r.value).event for r in await read_to_end(settings, settings.topic("case-events"))]
+    """The log as the tracker reads it: free text opened with each case's data key."""
+    keys = CaseKeys(settings, producer=None)
+    await keys.refresh()
+    return [load_event(r.value, keys.get) for r in await read_to_end(settings, settings.topic("case-events"))]
 
 
 async def case_at_version(store: CaseStore, case_id: str, version: int):
@@ -193,7 +199,8 @@ async def test_case_gauges_follow_the_projection(case_settings: Settings) -> Non
 
     async with tracker(case_settings) as store:
         await send_alerts(case_settings, alert("AL-G1"), alert("AL-G2", township="340403002", person="d" * 64))
-        await wait_for(lambda: case_at_version(store, case_id_for_alert("AL-G2"), 1), "two cases")
+        for alert_id in ("AL-G1", "AL-G2"):  # different partitions: either may come first
+            await wait_for(lambda: case_at_version(store, case_id_for_alert(alert_id), 1), "two cases")
         await metrics.refresh(store, datetime(2100, 1, 1, tzinfo=UTC))  # far future: both are past their SLA
     assert REGISTRY.get_sample_value("safetynet_cases", {"state": "open"}) == 2
     assert REGISTRY.get_sample_value("safetynet_cases_sla_overdue") == 2
@@ -247,3 +254,102 @@ async def test_a_county_level_case_is_the_county_queue(case_settings: Settings) 
         auditor = await login(client, "auditor1")
         refused = await client.post(f"/api/cases/{case_id}/transition", json={"to": "visiting"}, headers=auditor)
         assert refused.status_code == 403 and "只读" in refused.json()["detail"]
+async def test_vault_reseal_moves_every_record_to_the_new_key(case_settings: Settings) -> None:
+    """Rotation: records sealed with OLD open with NEW only after `safetynet vault reseal`."""
+    import base64
+    import os
+
+    from producers.vault import VaultError, open_sealed
+    from producers.vault_cli import reseal
+
+    old, new = base64.b64encode(os.urandom(32)).decode(), base64.b64encode(os.urandom(32)).decode()
+    before = case_settings.model_copy(update={"vault_key": SecretStr(old)})
+    await seal_identity(before, PERSON, "34040319800101123X", "张三")
+    rotated = case_settings.model_copy(update={"vault_key": SecretStr(f"{new},{old}")})
+    assert await reseal(rotated) == (1, 1)
+    assert await reseal(rotated) == (1, 0)
+    latest = (await read_to_end(case_settings, case_settings.topic(VAULT_TOPIC)))[-1].value
+    new_only = vault_keys(case_settings.model_copy(update={"vault_key": SecretStr(new)}))
+    assert open_sealed(latest, new_only, PERSON).name == "张三"
+    with pytest.raises(VaultError):
+        open_sealed(latest, vault_keys(before), PERSON)
+
+
+async def test_free_text_is_sealed_per_case_and_erased_with_its_key(case_settings: Settings) -> None:
+    """Issue 12 item 5: findings, notes and reveal reasons never sit in clear on case-events."""
+    case_id = case_id_for_alert("AL-1")
+    findings, note, reason = "王大妈独居，左腿骨折", "电话13912345678联系其女儿", "核实身份证340403"
+    await seal_identity(case_settings, PERSON, "34040319800101123X", "张三")
+    async with tracker(case_settings) as store, api(case_settings, store) as client:
+        await send_alerts(case_settings, alert())
+        await wait_for(lambda: case_at_version(store, case_id, 1), "the case")
+        me, url = await login(client, "caseworker1"), f"/api/cases/{case_id}"
+        assert (await client.post(f"{url}/transition", json={"to": "assigned", "note": note}, headers=me)
+                ).status_code == 200
+        assert (await client.post(f"{url}/transition", json={"to": "visiting", "note": note}, headers=me)
+                ).status_code == 200
+        survey = {"case_id": case_id, "visit_date": "2026-03-05", "findings": findings, "verdict": "confirmed"}
+        assert (await client.post(f"{url}/survey", json=survey, headers=me)).status_code == 200
+        assert (await client.post(f"{url}/reveal", json={"reason": reason}, headers=me)).status_code == 200
+        raw = b"".join(r.value for r in await read_to_end(case_settings, case_settings.topic("case-events")))
+        for text in (findings, note, reason, "13912345678"):
+            assert text.encode() not in raw
+        assert (await store.get(case_id)).survey.findings == findings  # the tracker reads it back
+        await store.rebuild()
+        assert (await store.get(case_id)).survey.findings == findings
+
+        await store.keys.forget(case_id)  # erasure: drop the key
+        await store.rebuild()
+        erased = await store.get(case_id)
+        assert erased.survey.findings == ERASED and erased.history[-1].note == ERASED
+        assert erased.verdict == "confirmed" and erased.state is CaseState.visiting  # the facts remain
+
+
+async def test_a_dead_tracker_loop_fails_health_and_stops_the_service(case_settings: Settings, monkeypatch) -> None:
+    """Issue 12 item 6: the API must not stay up, taking requests, without its loop."""
+    from consumers.cases import api as cases_api
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("lost the consumer")
+
+    monkeypatch.setattr(cases_api, "run", crash)
+    stopped = asyncio.Event()
+    app = create_cases_app(case_settings, on_tracker_death=stopped.set)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cases") as client:
+            await asyncio.wait_for(stopped.wait(), DEADLINE_S)
+            health = await client.get("/api/health")
+    assert health.status_code == 503 and "lost the consumer" in health.json()["detail"]
+    assert isinstance(app.state.tracker_error, RuntimeError)
+
+
+async def test_the_case_lock_outlives_a_writer_that_waits_on_kafka(case_settings: Settings, monkeypatch) -> None:
+    """Issue 12 item 6: a writer gives up (CaseBusy) before its lock can expire, and frees the lock."""
+    from consumers.cases import store as store_module
+    from redis.asyncio import Redis
+
+    assert store_module.LOCK_TTL_MS / 1000 > store_module.LOCK_HOLD_S >= 2 * store_module.REQUEST_TIMEOUT_MS / 1000
+
+    class SilentKafka:
+        async def send_and_wait(self, *args, **kwargs):
+            await asyncio.Event().wait()  # never acknowledged
+
+    monkeypatch.setattr(store_module, "LOCK_HOLD_S", 0.5)
+    redis = Redis.from_url(case_settings.redis_url)
+    try:
+        store = CaseStore(case_settings, redis, SilentKafka())
+        store.keys.keys["CA-1"] = b"k" * 32
+        with pytest.raises(store_module.CaseBusy, match="did not acknowledge"):
+            await store.append("CA-1", lambda case: lifecycle_open("CA-1"))
+        assert await redis.exists(store._key("lock", "CA-1")) == 0
+        assert await store.find("CA-1") is None  # nothing projected without the log's acknowledgement
+    finally:
+        await redis.aclose()
+
+
+def lifecycle_open(case_id: str):
+    from schemas.cases import CaseOpened
+
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    return CaseOpened(case_id=case_id, version=1, actor="t", at=now, kind="medical_burden", category="risk",
+                      source_id="AL-1", sla_due=now)

@@ -6,6 +6,7 @@ import csv
 import json
 import re
 import time
+from datetime import UTC, datetime
 from collections import Counter
 from pathlib import Path
 
@@ -116,7 +117,7 @@ async def test_ingest_small_city_and_no_pii_on_any_topic(settings, tmp_path):
     assert len(report) == 1 and len(report[0].read_text().splitlines()) == 2
 
     vault = records[settings.topic("identity-vault")]
-    opened = [open_sealed(r.value, vault_keys(settings)) for r in vault]
+    opened = [open_sealed(r.value, vault_keys(settings), r.key.decode()) for r in vault]
     assert all(r.key == o.person_key.encode() for r, o in zip(vault, opened))
 
     ids, names, numbers = input_pii(city)
@@ -167,3 +168,29 @@ async def test_ingest_counts_rows_by_feed_and_outcome(settings, tmp_path):
     after = {o: REGISTRY.get_sample_value("safetynet_ingest_rows_total", {"feed": "employment", "outcome": o})
              for o in ("published", "dead_letter")}
     assert after == {"published": before["published"] + 1, "dead_letter": before["dead_letter"] + 1}
+
+
+async def test_ingest_in_worker_processes_keeps_each_persons_file_order(settings, tmp_path, monkeypatch):
+    import producers.blocks as blocks
+    from producers.identity import Pseudonymizer
+    from producers.reader import read_feed
+
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 4096)  # a small city's file spans many blocks
+    settings = settings.model_copy(update={"data_dir": tmp_path / "data"})
+    simulate(tmp_path, scale=0.01, seed=7)
+    path = tmp_path / "medical.csv"
+    assert path.stat().st_size > 10 * 4096
+    summary = await ingest_files(settings, "medical", [path], workers=2)
+    records = await consume_all(settings)
+    on_topic = records[settings.topic("feed.medical")]
+    keys = Pseudonymizer(settings.pseudonym_secret.get_secret_value())
+    expected = [e for e in read_feed(path, "medical", keys, datetime.now(UTC)) if isinstance(e, Envelope)]
+    assert summary.published == len(on_topic) == len(expected)
+    by_person: dict[bytes, list[str]] = {}
+    for r in sorted(on_topic, key=lambda r: (r.partition, r.offset)):
+        by_person.setdefault(r.key, []).append(json.loads(r.value)["event_id"])
+    wanted: dict[bytes, list[str]] = {}
+    for e in expected:
+        wanted.setdefault(e.person_key.encode(), []).append(e.event_id)
+    assert by_person == wanted  # every person's rows, in the file's order
+    assert len(records[settings.topic("identity-vault")]) == summary.vault_records == len(wanted)

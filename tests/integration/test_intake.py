@@ -14,7 +14,11 @@ from producers.intake import KafkaPublisher, create_intake_app
 from schemas.cases import case_id_for_request
 from schemas.channels import ChannelRequest
 from schemas.settings import Settings
-from test_cases import api, case_at_version, case_settings, login, tracker, wait_for  # noqa: F401 (fixture)
+from test_cases import (  # noqa: F401 (fixture)
+    api, case_at_version, case_settings, login, seal_identity, tracker, wait_for,
+)
+from producers.identity import Pseudonymizer
+from producers.vault import TOPIC as VAULT_TOPIC
 
 ID_NUMBER = "34040319800101123" + check_char("34040319800101123")
 WRONG_CHECK = ID_NUMBER[:17] + ("0" if ID_NUMBER[17] != "0" else "1")
@@ -44,7 +48,7 @@ async def test_a_warning_without_id_number_opens_an_unidentified_case(case_setti
     async with tracker(case_settings) as store, intake(case_settings) as client:
         response = await client.post("/api/intake/warnings", json=WARNING)
         assert response.status_code == 202, response.text
-        assert response.json()["match"] == "unidentified"
+        assert set(response.json()) == {"request_id", "receipt_no", "application_no", "status"}  # no "match"
         case_id = case_id_for_request(response.json()["request_id"])
         case = await wait_for(lambda: case_at_version(store, case_id, 1), "the identify-person case")
         assert (case.kind, case.person_key, case.township_code) == ("identify_person", None, "340403001")
@@ -81,7 +85,7 @@ async def test_same_idempotency_key_and_body_gets_the_same_response_once(case_se
         first = await client.post("/api/intake/applications", json=APPLICATION, headers=headers)
         again = await client.post("/api/intake/applications", json=APPLICATION, headers=headers)
         assert first.status_code == again.status_code == 202
-        assert first.json() == again.json() and first.json()["match"] == "id"
+        assert first.json() == again.json()
         other = await client.post("/api/intake/applications", json={**APPLICATION, "household_size": 4},
                                   headers=headers)
         assert other.status_code == 422 and "different body" in other.json()["detail"]
@@ -112,11 +116,46 @@ async def test_application_status_and_a_later_match_by_name_phone_township(case_
         ticket = {"ticket_no": "12345-0001", "caller_name": "赵六", "caller_phone": "13800001111",
                   "township_code": "340403001", "content": "询问低保申请进度", "received_at": "2026-03-02T09:00:00+08:00"}
         matched = await client.post("/api/intake/hotline", json=ticket)
-        assert matched.status_code == 202 and matched.json()["match"] == "name_phone_township"
+        assert matched.status_code == 202 and "match" not in matched.json()
     requests = await channel_requests(case_settings)
+    assert [r.match for r in requests] == ["id", "name_phone_township"]
     assert len({r.person_key for r in requests}) == 1 and requests[0].masked_id == ID_NUMBER[:6] + "********" + ID_NUMBER[-4:]
 
 
+async def test_a_stranger_with_someones_id_number_does_not_replace_their_identity(case_settings: Settings) -> None:
+    """Issue 12 item 3: an application with another person's valid ID number leaves the vault record alone."""
+    person_key = Pseudonymizer(case_settings.pseudonym_secret.get_secret_value()).key(ID_NUMBER)
+    await seal_identity(case_settings, person_key, ID_NUMBER, "赵六")  # the department's record, phone 13800000000
+    async with tracker(case_settings) as store, intake(case_settings) as client:
+        forged = {**APPLICATION, "applicant_name": "冒名者", "phone": "13999999999"}
+        receipt = (await client.post("/api/intake/applications", json=forged)).json()
+        case_id = receipt["application_no"]
+        await wait_for(lambda: case_at_version(store, case_id, 1), "the application case")
+        async with api(case_settings, store) as cases:
+            revealed = await cases.post(f"/api/cases/{case_id}/reveal", json={"reason": "check the applicant"},
+                                        headers=await login(cases, "caseworker1"))
+        assert revealed.status_code == 200, revealed.text
+        assert (revealed.json()["name"], revealed.json()["phone"]) == ("赵六", "13800000000")
+    under_person = [r for r in await read_to_end(case_settings, case_settings.topic(VAULT_TOPIC))
+                    if r.key.decode() == person_key]
+    assert len(under_person) == 1  # only the department's own record
+
+
+async def test_the_receipt_does_not_say_whether_a_person_is_known(case_settings: Settings) -> None:
+    """Issue 12 item 4: known and unknown people get receipts of the same shape and content."""
+    async with intake(case_settings) as client:
+        await client.post("/api/intake/applications", json=APPLICATION)  # 赵六 becomes findable by name and phone
+        ticket = {"ticket_no": "12345-0002", "caller_name": "赵六", "caller_phone": "13800001111",
+                  "township_code": "340403001", "content": "询问", "received_at": "2026-03-02T09:00:00+08:00"}
+        known = await client.post("/api/intake/hotline", json=ticket)
+        unknown = await client.post("/api/intake/hotline", json={**ticket, "ticket_no": "12345-0003",
+                                                                 "caller_name": "无名氏", "caller_phone": "13700000000"})
+    assert known.status_code == unknown.status_code == 202
+    strip = lambda r: {k: v for k, v in r.json().items() if k not in ("request_id", "receipt_no")}  # noqa: E731
+    assert strip(known) == strip(unknown) and set(known.json()) == set(unknown.json())
+    assert known.headers.keys() == unknown.headers.keys()
+    assert sorted(r.match for r in await channel_requests(case_settings))[-2:] == ["name_phone_township",
+                                                                                   "unidentified"]
 async def test_the_api_docs_are_served_without_internet(case_settings: Settings) -> None:
     """Swagger UI comes from this server (no CDN): its page and every asset it loads answer here."""
     async with intake(case_settings) as client:

@@ -27,7 +27,7 @@ from consumers.notifier.channels import Retry
 from consumers.notifier.routing import load_routing, route
 from consumers.notifier.service import serve as serve_notifier
 from producers.publish import ingest_files
-from schemas.cases import case_id_for_alert
+from schemas.cases import case_id_for_alert, subject_key
 from streams.app import app_id
 from streams.export import fold, read_notices
 from streams.replay import UNBOUNDED_LATENESS, drain, files_by_feed, start_worker, stop_worker
@@ -91,7 +91,7 @@ async def test_city_reaches_inboxes_cases_and_views(tmp_path, settings, redis_cl
             standing = fold(await read_notices(s))
             event_ids = await distinct_event_ids(s)  # re-exported rows share an id: they count once
             assert 0 < len(event_ids) < published
-            assert len({a.rule for a in standing}) == 7, "the simulated city plants every rule"
+            assert len({a.rule for a in standing}) == 13, "the simulated city plants every rule (contract v2)"
 
             # caseworkers: each person+rule reaches its township's group (an open case silences later
             # repeats of its rule, unless they came in the same grouped notification); risk alerts of a
@@ -114,15 +114,20 @@ async def test_city_reaches_inboxes_cases_and_views(tmp_path, settings, redis_cl
             got = await until(delivered, "every person+rule in an inbox")
             assert all(groups == [group_of[aid]] for aid, groups in got.items()), "delivered once, to the right group"
 
-            # case tracker: one open case per standing alert, SLA from its kind
+            # case tracker: every standing alert opened or joined the one open case of its rule and subject;
+            # the case's SLA comes from its kind
             async def all_cases():
-                cases = [await store.find(case_id_for_alert(a.alert_id)) for a in standing]
-                return cases if all(cases) else None
+                ids = [await store.case_of_alert(a.alert_id, case_id_for_alert(a.alert_id)) for a in standing]
+                cases = [await store.find(i) if i else None for i in ids]
+                return cases if all(c is not None and a.alert_id in c.alert_ids for a, c in zip(standing, cases)) \
+                    else None
 
-            cases = await until(all_cases, "a case per alert")
+            cases = await until(all_cases, "a case per alert, or the open case it joined")
             for alert, case in zip(standing, cases):
-                assert case.state == "open" and case.kind == alert.rule and case.township_code == alert.township_code
+                assert case.state == "open" and case.kind == alert.rule
                 assert case.sla_due == sla_for(alert.rule, alert.kind).due(case.opened_at)
+            subjects = {(c.kind, subject_key(c.kind, c.person_key, c.household_id)) for c in cases}
+            assert len(subjects) == len({c.case_id for c in cases}), "one open case per subject and rule"
 
             # analysts: every event and alert in ClickHouse, the weekly view adds up
             def q(sql: str):
@@ -131,7 +136,7 @@ async def test_city_reaches_inboxes_cases_and_views(tmp_path, settings, redis_cl
             async def landed():
                 return q("SELECT count() FROM (SELECT DISTINCT event_id FROM events)")[0][0] == len(event_ids) and \
                     q("SELECT sum(alerts) FROM alerts_per_week")[0][0] == len(standing) and \
-                    q("SELECT countDistinct(case_id) FROM case_events")[0][0] >= len(standing)
+                    q("SELECT countDistinct(case_id) FROM case_events")[0][0] >= len({c.case_id for c in cases})
 
             await until(landed, "events, alerts and case events in ClickHouse")
             by_rule = dict(q("SELECT rule, sum(alerts) FROM alerts_per_week GROUP BY rule"))

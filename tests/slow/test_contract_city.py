@@ -29,8 +29,8 @@ def city(tmp_path_factory) -> Path:
 
 
 def describe(alert: dict) -> str:
-    evidence = ", ".join(f"{e['feed']} {e['event_time']}" + (f" {e['figure']}" if e.get("figure") is not None else "")
-                         for e in alert.get("evidence", [])[:6])
+    evidence = ", ".join(" ".join(str(e[k]) for k in ("feed", "event_time", "key", "figure") if e.get(k) is not None)
+                         for e in alert.get("evidence", [])[:6])  # the oracle's and the pipeline's shapes differ
     return (f"{alert['rule']:<22} {alert['subject']} {alert['event_time']} {alert['severity']:<8} "
             f"household={alert.get('household_id')} [{evidence}]")
 
@@ -55,8 +55,7 @@ def event_report(expected: list[dict], got: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.xfail(strict=False, reason="the pipeline has not caught up with contract version 2 yet (five new "
-                   "adapters and six rules on wt/feeds, the crossing on wt/core); the coordinator removes this mark")
+@pytest.mark.timeout(1800)  # ~26,000 rows: 2-4 minutes on a 2-core machine
 def test_replay_of_a_contract_city_agrees_with_the_oracle(city, stack, tmp_path):
     out = tmp_path / "alerts.jsonl"
     run = subprocess.run([sys.executable, "-m", "safetynet_cli", "replay", str(city), "--out", str(out)],
@@ -68,19 +67,19 @@ def test_replay_of_a_contract_city_agrees_with_the_oracle(city, stack, tmp_path)
     missed, extra = want - have, have - want
     recall = 1 - len(missed) / len(want)
     precision = 1 - len(extra) / max(len(have), 1)
-    print(f"\ncontract city seed {SEED}: {len(want)} expected pairs, {len(have)} raised; "
-          f"recall {recall:.4f}, precision {precision:.4f}")
-    print("per rule (expected/raised):", {rule: f"{n}/{Counter(r for _, r in have)[rule]}"
-                                          for rule, n in sorted(Counter(r for _, r in want).items())})
-    text = report(missed, extra, expected, got) + "\n" + event_report(expected, got)
-    print(text)
-    (REPO / ".data").mkdir(exist_ok=True)
-    (REPO / ".data" / "contract-city-report.txt").write_text(text, encoding="utf-8")  # kept for a reader of an xfail
     traps = [json.loads(line) for line in (city / "traps.jsonl").read_text(encoding="utf-8").splitlines()]
     wrong = [t for t in traps if ((t["subject"], t["rule"]) in have) != t["fires"]]
-    for trap in wrong:
-        print(f"  TRAP WRONG {trap['rule']:<22} {trap['subject']} fires={trap['fires']}: {trap['why']}")
-    assert recall == 1.0 and precision >= 0.99 and not wrong, report(missed, extra, expected, got)
+    per_rule = {rule: f"{n}/{Counter(r for _, r in have)[rule]}" for rule, n in sorted(Counter(r for _, r in want).items())}
+    text = "\n".join([
+        f"contract city seed {SEED}: {len(want)} expected pairs, {len(have)} raised; "
+        f"recall {recall:.4f}, precision {precision:.4f}; {len(wrong)} of {len(traps)} traps wrong",
+        f"per rule (expected/raised): {per_rule}",
+        *(f"  TRAP WRONG {t['rule']:<22} {t['subject']} fires={t['fires']}: {t['why']}" for t in wrong),
+        report(missed, extra, expected, got), event_report(expected, got)])
+    print("\n" + text)
+    (REPO / ".data").mkdir(exist_ok=True)
+    (REPO / ".data" / "contract-city-report.txt").write_text(text, encoding="utf-8")  # the full list, kept after the run
+    assert recall == 1.0 and precision >= 0.99 and not wrong, text[:20000]
 
 
 def test_the_oracle_gets_every_trap_right(city):

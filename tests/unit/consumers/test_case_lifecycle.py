@@ -123,3 +123,17 @@ def test_replay_keeps_the_first_of_two_events_for_one_version() -> None:
     rebuilt = replay([opened(), first, racer, opened("C2")])
     assert rebuilt["C1"].assignee == "cw1" and rebuilt["C1"].version == 2
     assert set(rebuilt) == {"C1", "C2"}
+
+
+def test_sealed_text_keeps_the_trackers_own_markers_readable():
+    """Person's words are sealed; the tracker's 预警撤回 marker stays plain for the analytics sink (issue 12)."""
+    from consumers.cases.lifecycle import WITHDRAWN_NOTE
+    from consumers.cases.sealing import ERASED, open_text, seal_text
+
+    key = b"k" * 32
+    for note, plain in ((WITHDRAWN_NOTE, True), ("电话13912345678找其女儿", False)):
+        event = {"type": "transitioned", "case_id": "CA1", "version": 3, "note": note}
+        sealed = seal_text(event, key)
+        assert (sealed["note"] == note) is plain
+        assert open_text(sealed, key)["note"] == note
+        assert open_text(sealed, None)["note"] == (note if plain else ERASED)

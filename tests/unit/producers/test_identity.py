@@ -117,3 +117,15 @@ def test_reference_is_keyed_and_ignores_how_the_identifier_was_typed():
         assert keys.reference(typed) == plate
     assert keys.reference("皖D12346") != plate and other.reference("皖D12345") != plate
     assert keys.reference("340403001001GB00001F00010001") != keys.token("340403001001GB00001F00010001")
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_check_char_is_the_weighted_sum_of_gb11643(first17):
+    from producers.identity import CHECK_CHARS, WEIGHTS
+
+    assert check_char(first17) == CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
+
+
+@pytest.mark.parametrize("cell", ["１１０１０５１９４９１２３１００２Ｘ", "11010519491231002x", " 11010519491231002X ", "'11010519491231002X"])
+def test_cells_that_need_normalising_still_validate(cell):
+    assert validate(cell) == "11010519491231002X"

@@ -45,3 +45,12 @@ def test_envelope_json_is_byte_identical_to_pydantic(tmp_path):
             for e in read_feed(tmp_path / f"{feed}.csv", feed, keys, at):
                 assert isinstance(e, Envelope)
                 assert envelope_json(e) == e.model_dump_json().encode(), feed
+
+
+@given(st.lists(st.binary(min_size=64, max_size=64), max_size=50), st.lists(st.binary(max_size=30), max_size=10),
+       st.integers(1, 12))
+def test_partitions_of_many_keys_match_the_default_partitioner(person_keys, others, partitions):
+    from producers.wire import partitions_of
+
+    for keys in (person_keys, others, person_keys + others):
+        assert partitions_of(keys, partitions) == [(reference(k) & 0x7FFFFFFF) % partitions for k in keys]

@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from producers.identity import Pseudonymizer, check_char, mask
 from producers.reader import FileReport, RowError, parse_date, parse_grade, parse_money, read_feed
@@ -287,3 +289,16 @@ def test_what_spreadsheets_do_to_exports(tmp_path):
     row = medical_row(id_number=f"'{ALICE}", day="2025年3月2日")
     (e,) = envelopes(read(write(tmp_path, "medical.csv", header, [row]), "medical")[0])
     assert e.person_key == KEYS.key(ALICE) and e.event_time == date(2025, 3, 2)
+
+
+@given(st.text(alphabet="0123456789,.-+ 元¥１", max_size=12))
+def test_money_fast_path_agrees_with_the_careful_one(text):
+    from producers.values import _parse_money_slowly
+
+    def outcome(parse):
+        try:
+            return parse(text, "total_cost")
+        except RowError as exc:
+            return exc.reason
+    fast = outcome(parse_money)
+    assert isinstance(fast, str) or fast == outcome(_parse_money_slowly)
