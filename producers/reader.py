@@ -47,6 +47,19 @@ def encoding_of(head: bytes) -> str:
     return "utf-8-sig" if head.startswith(BOM) else detect_encoding(head) or "utf-8"
 
 
+def open_text(path: Path, sniff_bytes: int = 1 << 20) -> io.TextIOWrapper:
+    """A whole file as a text stream in its encoding, judged on its first MiB (undecodable bytes
+    become U+FFFD): for tools that scan files; department files go through read_feed's blocks."""
+    raw = path.open("rb")
+    try:
+        encoding = encoding_of(raw.read(sniff_bytes))
+        raw.seek(0)
+    except OSError:
+        raw.close()
+        raise
+    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+
+
 def feed_module(feed: str) -> ModuleType:
     if feed not in FEEDS:
         raise ValueError(f"unknown feed {feed!r}; expected one of {', '.join(FEEDS)}")
