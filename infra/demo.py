@@ -43,7 +43,9 @@ class Service:
 def start(settings: Settings, name: str, args: list[str], metrics_port: int) -> Service:
     log = settings.data_dir / "logs" / f"demo-{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "SAFETYNET_DATA_DIR": str(settings.data_dir), "SAFETYNET_METRICS_PORT": str(metrics_port)}
+    env = {**os.environ, "SAFETYNET_DATA_DIR": str(settings.data_dir), "SAFETYNET_METRICS_PORT": str(metrics_port),
+           # the demo back-fills years of history at once: Kafka interleaves the feeds, so judge every record
+           "SAFETYNET_ALLOWED_LATENESS_DAYS": os.environ.get("SAFETYNET_ALLOWED_LATENESS_DAYS", "1000000")}
     process = subprocess.Popen([sys.executable, "-m", "safetynet_cli", *args], env=env, stdout=log.open("wb"),
                                stderr=subprocess.STDOUT, start_new_session=True)
     return Service(name, process, log)

@@ -24,6 +24,7 @@ KIND = {
     "business_owner": "audit",
 }
 
+HOUSEHOLD_SCOPED = frozenset({"expenditure_hardship", "property_holder", "income_shock"})  # judged per household
 EvidenceItem = tuple[str, str, float | None]  # (feed, key, figure)
 
 
@@ -45,7 +46,11 @@ class Firing:
 
     @property
     def alert_id(self) -> str:
-        return hashlib.sha256(f"{self.rule}|{self.person_key}|{self.trigger_id}".encode()).hexdigest()[:32]
+        """Same trigger, same id. A household rule's id names the household too: a member's record goes to
+        every household they were ever in, and one household withdrawing what it judged must not undo
+        what another raised for the same record."""
+        scope = f"|{self.household_id}" if self.rule in HOUSEHOLD_SCOPED else ""
+        return hashlib.sha256(f"{self.rule}|{self.person_key}|{self.trigger_id}{scope}".encode()).hexdigest()[:32]
 
     def fingerprint(self) -> str:
         """What a consumer sees: a change here re-sends the alert under the same id."""

@@ -29,22 +29,45 @@ DAY = attrgetter("day")
 class Member:
     masked: str
     kinds: dict[type[Record], list[Record]]  # the member's records by type, each in order
-    roster: RosterHistory = field(init=False)
-    live: list[Claim] = field(init=False)  # claims no reversal cancels
-    orders: list[Order] = field(init=False)  # live claims and education records, in order
-    running: list[int] = field(init=False)  # running[i] = their spend before orders[i]
+    roster: RosterHistory
+    live: list[Claim]  # claims no reversal cancels
+    orders: list[Order]  # live claims and education records, in order
+    running: list[int]  # running[i] = their spend before orders[i]
 
-    def __post_init__(self) -> None:
-        self.roster = RosterHistory(self.kinds.get(RosterRow, []), in_order=True)
-        self.live = live_claims(self.kinds.get(Claim, []))
-        schooling = self.kinds.get(Schooling, [])
-        spend = [(c.order, c.out_of_pocket) for c in self.live] + [(r.order, r.net) for r in schooling]
-        if schooling and self.live:
+    @classmethod
+    def build(cls, masked: str, kinds: dict[type[Record], list[Record]]) -> Member:
+        live = live_claims(kinds.get(Claim, []))
+        schooling = kinds.get(Schooling, [])
+        spend = [(c.order, c.out_of_pocket) for c in live] + [(r.order, r.net) for r in schooling]
+        if schooling and live:
             spend.sort()
-        self.orders, self.running, total = [o for o, _ in spend], [0], 0
+        running, total = [0], 0
         for _, amount in spend:
             total += amount
-            self.running.append(total)
+            running.append(total)
+        return cls(masked, kinds, RosterHistory(kinds.get(RosterRow, []), in_order=True), live,
+                   [o for o, _ in spend], running)
+
+    def extended(self, record: Record) -> Member | None:
+        """This member with one more record that sorts after all of its kind (None when it does not, or
+        when it is a reversal: then build anew). Copies lists, sorts nothing: O(records) at C speed."""
+        kind = type(record)
+        group = self.kinds.get(kind, [])
+        if (group and group[-1].order >= record.order) or (kind is Claim and record.reversal):
+            return None
+        kinds = {**self.kinds, kind: [*group, record]}
+        if kind is RosterRow:
+            return Member(self.masked, kinds, RosterHistory(kinds[RosterRow], in_order=True), self.live, self.orders,
+                          self.running)
+        cancelled = kind is Claim and any(c.reversal and c.settlement == record.settlement for c in group)
+        if kind not in (Claim, Schooling) or cancelled:
+            return Member(self.masked, kinds, self.roster, self.live, self.orders, self.running)
+        if self.orders and self.orders[-1] >= record.order:
+            return None
+        amount = record.out_of_pocket if kind is Claim else record.net
+        live = [*self.live, record] if kind is Claim else self.live
+        return Member(self.masked, kinds, self.roster, live, [*self.orders, record.order],
+                      [*self.running, self.running[-1] + amount])
 
     def spend_between(self, start: Order, end: Order, inclusive: bool) -> int:
         """Sum of spend ordered in [start, end) (or [start, end] when inclusive)."""
@@ -56,8 +79,16 @@ class Member:
 def member_of(log: MemberLog) -> Member:
     """The rules' view of one member, built when their records change and reused until then."""
     if log.derived is None:
-        log.derived = Member(log.masked, by_kind(log.records.values()))
+        log.derived = Member.build(log.masked, by_kind(log.records.values()))
     return log.derived
+
+
+def member_after(log: MemberLog, new: list[Record], records: dict[str, Record]) -> MemberLog:
+    """The member's log with new records; its view extended in place of rebuilt when they come in order."""
+    after = MemberLog(log.masked, records)
+    if log.derived is not None and len(new) == 1 and new[0].eid not in log.records:
+        after.derived = log.derived.extended(new[0])
+    return after
 
 
 @dataclass(slots=True)

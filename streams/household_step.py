@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from streams.config import RulesConfig
 from streams.horizon import Reach, keep, keep_standing, too_late
-from streams.household_rules import HouseholdView, judge_household
+from streams.household_rules import HouseholdView, judge_household, member_after
 from streams.person_step import rejudge_from
 from streams.records import RosterRow
 from streams.standing import Outputs, settle
@@ -26,7 +26,7 @@ def step_household(state: HouseholdState | None, delta: MemberDelta, rules: Rule
     if not delta.backlog and (reason := too_late(min(new, key=lambda r: r.day), state.newest, reach, "the household's")):
         return state, Outputs(late=reason)
     records = {**log.records, **{r.eid: r for r in new}}
-    members = {**state.members, delta.person_key: MemberLog(log.masked, records)}  # the others' views are reused
+    members = {**state.members, delta.person_key: member_after(log, new, records)}  # the others' views are reused
     since = max(min(rejudge_from(r, records) for r in new), horizon)
     rows = None if any(type(r) is RosterRow for r in new) else state.rows
     view = HouseholdView.of(delta.household, members, since, rows)

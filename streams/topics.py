@@ -38,8 +38,23 @@ async def create_topics(settings: Settings, names: Iterable[str], compacted: Ite
                 await admin.create_topics(new)
             except TopicAlreadyExistsError:
                 pass
+            await wait_for_leaders(admin, [t.name for t in new], settings.topic_partitions)
     finally:
         await admin.close()
+
+
+async def wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], partitions: int, timeout: float = 30.0) -> None:
+    """New topics take a moment to show all their partitions with leaders. A producer that asks
+    before then may see fewer partitions and put one person's records in different partition numbers
+    of different feeds: a RocksDB table (one database per partition) then loses that person's state."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = await admin.describe_topics(names)
+        if all(t["error_code"] == 0 and len(t["partitions"]) == partitions and all(p["leader"] >= 0 for p in t["partitions"])
+               for t in described):
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"topics {names} have no leaders for all {partitions} partitions after {timeout:.0f} s")
 
 
 async def delete_topics(settings: Settings, *prefixes: str) -> None:
