@@ -1,8 +1,9 @@
-"""What every long-running consumer process does the same way: expose metrics, stop on signals."""
+"""What every long-running consumer process does the same way: expose metrics, stop on signals, hold clients."""
 from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable
 
 from schemas.settings import Settings
 
@@ -21,3 +22,23 @@ def stop_on_signals() -> asyncio.Event:
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     return stop
+
+
+def serve_with_clients(settings: Settings, serve: Callable[..., Awaitable[None]]) -> None:
+    """Expose metrics, then run `serve(redis=..., http=..., stop=...)` until SIGINT/SIGTERM; a Redis client
+    and an HTTP client (10 s timeout) are open around it and closed after."""
+    import httpx
+    import redis.asyncio as redis
+
+    expose_metrics(settings)
+
+    async def main() -> None:
+        stop = stop_on_signals()
+        client = redis.Redis.from_url(settings.redis_url)
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            try:
+                await serve(redis=client, http=http, stop=stop)
+            finally:
+                await client.aclose()
+
+    asyncio.run(main())

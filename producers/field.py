@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from consumers.cases.auth import InvalidToken, read_token  # the tracker's token format: one definition
+from consumers.cases.auth import bearer_user  # the tracker's token format: one definition
 from producers.intake import summary_of
 from schemas.channels import Screening, ScreeningRecorded
 
@@ -26,11 +26,7 @@ async def screening(body: Screening, request: Request, authorization: Annotated[
                     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None) -> JSONResponse:
     """A 摸排 record; with open_case, a case for the township's caseworkers to verify."""
     intake = request.app.state.intake
-    scheme, _, token = (authorization or "").partition(" ")
-    try:
-        user = read_token(intake.settings, token) if scheme.lower() == "bearer" else None
-    except InvalidToken:
-        user = None
+    user = bearer_user(intake.settings, authorization)
     if user is None or user.role != "caseworker":
         raise HTTPException(401, "log in as a caseworker: Authorization: Bearer <token>")
     if user.township_code != body.township_code:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from producers.cells import county
+from producers.actions import person_action
 from producers.identity import Pseudonymizer
-from producers.reader import RowError, as_fields, event_id, one_of, parse_date, person, required
+from producers.reader import RowError, as_fields
 from schemas.envelope import Envelope, HukouChange
 
 COLUMNS = {
@@ -24,20 +25,10 @@ ACTIONS = frozenset({"死亡注销", "迁出", "迁入", "服刑", "刑满释放
 
 def to_event(row: dict[str, str], keys: Pseudonymizer, ingested_at: datetime | None = None) -> Envelope:
     """Natural key 身份证号 + 业务类型 + 业务日期."""
-    row, ingested_at = as_fields(row, COLUMNS), ingested_at or datetime.now(UTC)
-    who = person(row, "id_number", keys)
-    on = parse_date(required(row, "action_date"), "action_date")
-    action = one_of(row, "action", ACTIONS)
-    return Envelope(
-        event_id=event_id("hukou", who.key, action, on.isoformat()),
-        feed="hukou",
-        source_key=f"{keys.token(who.id_number)}|{action}|{on.isoformat()}",
-        event_time=on,
-        ingested_at=ingested_at,
-        person_key=who.key,
-        masked_id=who.masked,
-        payload=HukouChange(action=action, destination_code=destination(row, action)),
-    )
+    row = as_fields(row, COLUMNS)
+    return person_action("hukou", row, keys, date_column="action_date", actions=ACTIONS,
+                         payload=lambda action: HukouChange(action=action, destination_code=destination(row, action)),
+                         ingested_at=ingested_at or datetime.now(UTC))
 
 
 def destination(row: dict[str, str], action: str) -> str | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,27 +28,27 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from producers.apidocs import serve_docs
-from producers.identity import InvalidIdNumber, Pseudonymizer, mask, validate
+from producers.bodylimit import MAX_BODY, BodyLimit, validation_failed
+from producers.identity import Pseudonymizer, mask
 from producers.ratelimit import Limiter, RateLimit, Rule
+from producers.subject import (  # noqa: F401 (re-exported: callers import them from here)
+    ID_FIELD, SUMMARY_MAX, ChannelBody, Subject, checked_id, match_key, scrub, subject_of, summary_of,
+)
 from producers.vault import TOPIC as VAULT_TOPIC
 from producers.vault import IdentityRecord, seal, vault_keys
 from schemas.cases import Case, case_id_for_request, projection_key
 from schemas.receipts import normalize, progress, receipt_no
 from schemas.channels import (
-    Application, ChannelRequest, HotlineTicket, Screening, StatusQuery, TipOff, WarningReport,
+    Application, ChannelRequest, HotlineTicket, StatusQuery, TipOff, WarningReport,
 )
 from schemas.settings import Settings
 
-MAX_BODY = 64 * 1024
 IDEMPOTENCY_TTL_S = 24 * 3600
 PENDING_TTL_S = 60
-SUMMARY_MAX = 500
 # per client address (producers/ratelimit.py): what one person could plausibly send, and no enumeration
 LIMITS = [Rule("intake-status", r"/api/intake/applications/status", requests=10, seconds=60),
           Rule("intake-submit", r"/api/intake/(hotline|applications|tip-offs|warnings)", requests=30, seconds=60)]
-_NUMBER_RUN = re.compile(r"\d[\d\- ]{5,}[\dXx]")  # phones, ID numbers, bank cards inside free text
 
-ChannelBody = HotlineTicket | Application | TipOff | WarningReport | Screening
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
@@ -95,77 +94,6 @@ class ApplicationStatus(BaseModel):
     expected_by: date | None = None
 
 
-# ---------------------------------------------------------------- pure: who the request is about
-
-
-@dataclass(frozen=True)
-class Subject:
-    name: str
-    phone: str | None
-    id_number: str | None
-    township: str | None
-    self_declared: bool  # the person speaks for themself: their name and phone may find them later
-
-
-def subject_of(body: ChannelBody) -> Subject:
-    match body:
-        case HotlineTicket():
-            return Subject(body.caller_name, body.caller_phone, body.id_number, body.township_code, True)
-        case Application():
-            return Subject(body.applicant_name, body.phone, body.id_number, body.township_code, True)
-        case TipOff():
-            return Subject(body.subject_name, None, body.subject_id_number, body.township_code, False)
-        case WarningReport():
-            return Subject(body.subject_name, body.subject_phone, body.subject_id_number, body.township_code, False)
-        case Screening():
-            return Subject(body.head_name, body.phone, body.id_number, body.township_code, False)
-    raise TypeError(type(body).__name__)
-
-
-def summary_of(body: ChannelBody) -> str:
-    """A caseworker's one-liner in Chinese, with the names given, and every long number, scrubbed out.
-    A 12345 ticket number is not personal: it stays, so the case page can show it."""
-    match body:
-        case HotlineTicket():
-            return (f"12345 工单 {body.ticket_no}：" + scrub(body.content, [body.caller_name]))[:SUMMARY_MAX]
-        case Application():
-            text = (f"申请{body.category}；家庭 {body.household_size} 人，年收入 {body.household_annual_income} 元；"
-                    f"申请理由：{body.reason}")
-            names = [body.applicant_name]
-        case TipOff():
-            text, names = f"举报内容：{body.content}", [body.subject_name]
-        case WarningReport():
-            text, names = f"预警情况：{body.situation}", [body.subject_name, body.reporter]
-        case Screening():
-            text, names = f"入户摸排（{body.household_size} 人户）：{body.findings}", [body.head_name]
-    return scrub(text, names)[:SUMMARY_MAX]
-
-
-def scrub(text: str, names: list[str]) -> str:
-    for name in sorted(filter(None, names), key=len, reverse=True):
-        text = text.replace(name, "[姓名]")
-    return _NUMBER_RUN.sub("[号码]", text)
-
-
-def match_key(secret: bytes, name: str, phone: str, township: str) -> str:
-    """HMAC of name|phone|township: finds a person without an ID number, reveals nothing."""
-    phone_digits = re.sub(r"\D", "", phone)
-    return hmac.new(secret, f"match:{name.strip()}|{phone_digits}|{township}".encode(), hashlib.sha256).hexdigest()
-
-
-def checked_id(raw: str | None, field: str) -> str | None:
-    """The normalised ID number; a 422 naming the field and the reason (never the number)."""
-    if raw is None:
-        return None
-    try:
-        return validate(raw)
-    except InvalidIdNumber as exc:
-        raise RequestValidationError([{"loc": ("body", field), "msg": f"invalid ID number: {exc.reason}",
-                                       "type": "id_number"}]) from None
-
-
-ID_FIELD = {HotlineTicket: "id_number", Application: "id_number", TipOff: "subject_id_number",
-            WarningReport: "subject_id_number", StatusQuery: "id_number", Screening: "id_number"}
 
 
 # ---------------------------------------------------------------- the edge
@@ -352,52 +280,6 @@ async def warning_report(body: WarningReport, intake: Ctx, key: IdempotencyKey =
     """我要预警: one-click report by an official or volunteer."""
     return await intake.receive("warning_report", body, key)
 
-
-async def validation_failed(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 naming each field and what is wrong, without echoing the input (it may be an ID number)."""
-    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-    return JSONResponse({"detail": errors}, status_code=422)
-
-
-class BodyLimit:
-    """413 for a request body over `limit` bytes, whether it declares its length or streams."""
-
-    def __init__(self, app, limit: int = MAX_BODY) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await _too_large(self.limit)(scope, receive, send)
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunks.append(message.get("body", b""))
-            size, more = size + len(chunks[-1]), message.get("more_body", False)
-            if size > self.limit:
-                return await _too_large(self.limit)(scope, receive, send)
-        return await self.app(scope, _replay(b"".join(chunks), receive), send)
-
-
-def _too_large(limit: int) -> JSONResponse:
-    return JSONResponse({"detail": f"request body is over {limit // 1024} KiB"}, status_code=413)
-
-
-def _replay(body: bytes, receive):
-    sent = False
-
-    async def replay():
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
 
 
 def create_intake_app(settings: Settings, publisher: Publisher, *, redis: Redis | None = None,

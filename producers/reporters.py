@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from consumers.cases.auth import InvalidToken, read_token  # the tracker's token format: one definition
+from consumers.cases.auth import bearer_user  # the tracker's token format: one definition
 from schemas.channels import PHONE, TOWNSHIP, ChannelModel, IdNumberText, Name, Text, WarningReport
 
 router = APIRouter(prefix="/api/intake", tags=["intake"])
@@ -34,11 +34,7 @@ async def report(body: ReporterReport, request: Request,
                  key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None) -> JSONResponse:
     """我要预警 by a logged-in reporter; the case records who made it."""
     intake = request.app.state.intake
-    scheme, _, token = (authorization or "").partition(" ")
-    try:
-        user = read_token(intake.settings, token) if scheme.lower() == "bearer" else None
-    except InvalidToken:
-        user = None
+    user = bearer_user(intake.settings, authorization)
     if user is None or user.role != "reporter":
         raise HTTPException(401, "log in with a reporter account: Authorization: Bearer <token>",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -22,23 +22,27 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 
 from consumers.cases import lifecycle, metrics
+from consumers.cases.api_models import (  # noqa: F401 (re-exported: callers import them from here)
+    Body, CaseSummary, Login, RevealedIdentity, RevealRequest, Session, TransitionRequest, summarize,
+)
 from consumers.cases.auth import (
-    InvalidToken, User, UserRecord, authenticate, can_act, can_export_decisions, can_read, can_reveal, issue_token,
-    load_users, read_token, refusal,
+    UserRecord, authenticate, can_act, can_export_decisions, can_read, can_reveal, issue_token, load_users,
+)
+from consumers.cases.decisions import DecisionsExport, DecisionsRequest, export_decisions
+from consumers.cases.deps import (  # noqa: F401 (re-exported: callers import them from here)
+    Clock, Me, Store, append, clock_of, current_user, readable, require, store_of, visible,
 )
 from consumers.cases.follow_up import schedule_follow_up
-from consumers.cases.decisions import DecisionsExport, DecisionsRequest, export_decisions
-from consumers.cases.inbox import OPEN_STATES, InboxPage, indexes_of, inbox_page, source_of
+from consumers.cases.inbox import OPEN_STATES, InboxPage, inbox_page
 from consumers.cases.lifecycle import InvalidTransition
-from producers.apidocs import serve_docs
 from consumers.cases.service import open_store, run, utcnow
-from consumers.cases.store import CaseBusy, CaseNotFound, CaseStore, IdentityUnknown, VaultError, VaultIndex
+from consumers.cases.store import CaseBusy, CaseStore, IdentityUnknown, VaultError, VaultIndex
+from producers.apidocs import serve_docs
 from producers.ratelimit import Limiter, RateLimit, Rule
-from schemas.cases import Case, CaseState, Grant, Resolution, case_id_for_alert
+from schemas.cases import Case, CaseState, case_id_for_alert
 from schemas.channels import FieldSurvey
 from schemas.settings import Settings
 
@@ -46,121 +50,6 @@ router = APIRouter(prefix="/api", tags=["cases"])
 log = logging.getLogger(__name__)
 LIMITS = [Rule("cases-login", r"/api/login", requests=30, seconds=300)]  # per client address
 LOGIN_FAILURES = (10, 900)  # failed logins per user name, per 15 minutes
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Login(Body):
-    user: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
-
-
-class Session(Body):
-    token: str
-    user: User
-
-
-class TransitionRequest(Body):
-    to: CaseState
-    assignee: str | None = Field(default=None, max_length=64)
-    resolution: Resolution | None = None
-    grant: Grant | None = None  # with resolution assistance_granted: 救助类别, monthly amount, household figures
-    note: str = Field(default="", max_length=2000)
-
-
-class RevealRequest(Body):
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class CaseSummary(Body):
-    case_id: str
-    kind: str
-    category: str
-    subject: str | None
-    township_code: str | None
-    state: CaseState
-    severity: str | None
-    opened_at: AwareDatetime
-    sla_due: AwareDatetime
-    escalated: bool
-    version: int
-    withdrawn: bool = False
-    channel: str | None = None
-    assignee: str | None = None
-    source: str = "alert"  # 系统预警, or the channel: hotline / application / tip_off / warning_report
-
-
-def summarize(case: Case) -> CaseSummary:
-    return CaseSummary(**case.model_dump(include=set(CaseSummary.model_fields)), source=source_of(case))
-
-
-class RevealedIdentity(Body):
-    case_id: str
-    name: str
-    id_number: str | None
-    phone: str | None
-
-
-# ---------------------------------------------------------------- dependencies
-
-
-def store_of(request: Request) -> CaseStore:
-    return request.app.state.store
-
-
-def clock_of(request: Request) -> Callable[[], datetime]:
-    return request.app.state.clock
-
-
-def current_user(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "log in first: send Authorization: Bearer <token>",
-                            headers={"WWW-Authenticate": "Bearer"})
-    try:
-        return read_token(request.app.state.settings, token)
-    except InvalidToken as exc:
-        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
-
-
-Me = Annotated[User, Depends(current_user)]
-Store = Annotated[CaseStore, Depends(store_of)]
-Clock = Annotated[Callable[[], datetime], Depends(clock_of)]
-
-
-async def readable(case_id: str, user: Me, store: Store) -> Case:
-    try:
-        case = await store.get(case_id)
-    except CaseNotFound:
-        raise HTTPException(404, f"no case {case_id}") from None
-    if not can_read(user, case):
-        raise HTTPException(403, refusal(user, case, "查看"))
-    return case
-
-
-async def append(store: CaseStore, case_id: str, decide) -> Case:
-    try:
-        return await store.append(case_id, decide)
-    except InvalidTransition as exc:
-        raise HTTPException(409, str(exc)) from None
-    except CaseBusy:
-        raise HTTPException(503, f"case {case_id} is being changed by someone else; try again") from None
-
-
-def require(allowed: bool, user: User, case: Case, what: str) -> None:
-    """403 naming the real reason: a read-only role, another township, or a ticket one only follows."""
-    if not allowed:
-        raise HTTPException(403, refusal(user, case, what))
-
-
-async def visible(user: User, store: CaseStore) -> list[Case]:
-    """Every case `user` may see, each once."""
-    ids: dict[str, None] = {}
-    for index, value in indexes_of(user):
-        ids.update(dict.fromkeys(await store.ids(index, value)))
-    return [case for case in await store.load_many(ids) if can_read(user, case)]
 
 
 # ---------------------------------------------------------------- routes

@@ -116,6 +116,18 @@ def read_token(settings: Settings, token: str, max_age: int = TOKEN_MAX_AGE_S) -
         raise InvalidToken("token is invalid or expired") from None
 
 
+def bearer_user(settings: Settings, authorization: str | None) -> User | None:
+    """The user of an `Authorization: Bearer <token>` header; None for no header, another scheme, or a
+    token that is invalid or expired (the channel endpoints then answer 401 in their own words)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    try:
+        return read_token(settings, token)
+    except InvalidToken:
+        return None
+
+
 # ---------------------------------------------------------------- scope
 
 

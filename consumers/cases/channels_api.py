@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from consumers.cases import lifecycle
-from consumers.cases.api import Clock, Me, Store, append, readable, require
+from consumers.cases.deps import Clock, Me, Store, append, readable, require
 from consumers.cases.auth import User, can_act
 from consumers.cases.store import CaseNotFound
 from consumers.cases.ytd import YearToDate, year_to_date

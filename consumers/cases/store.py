@@ -14,26 +14,25 @@ case-events (key: case_id, value: CaseEventRecord JSON) --replay/evolve--> Redis
 Every write goes through `append`: under a per-case Redis lock it loads the case, decides the next
 event, waits for Kafka to acknowledge it, then updates the projection. `rebuild` replays the log.
 Free text in events is sealed with the case's data key from `case-keys` (consumers/cases/sealing.py).
+The keys in memory: consumers/cases/keyring.py; topic creation and reading: consumers/cases/topics.py.
 """
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 
 from consumers.cases import sealing
 from consumers.cases.lifecycle import evolve, replay
 from consumers.cases.sla import reached, sla_for
-from producers.vault import TOPIC as VAULT_TOPIC
-from producers.vault import IdentityRecord, VaultError, open_sealed, vault_keys
+from consumers.cases.keyring import CaseErased, CaseKeys, IdentityUnknown, VaultIndex  # noqa: F401 (re-exported)
+from consumers.cases.topics import ensure_case_topics, read_to_end
+from producers.vault import VaultError
 from schemas.cases import AnyCaseEvent, Case, CaseState, projection_key, subject_key
 from schemas.townships import places
 from schemas.settings import Settings
@@ -48,58 +47,6 @@ LOCK_HOLD_S = 3 * REQUEST_TIMEOUT_MS / 1000 + 10
 LOCK_TTL_MS = int(LOCK_HOLD_S * 1000) + 30_000
 LOCK_WAIT_S = 10.0
 UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
-
-
-async def ensure_case_topics(settings: Settings) -> None:
-    """The topics the tracker reads and writes; the event log is kept forever, the vault compacted."""
-    wanted = {settings.topic("case-events"): {"retention.ms": "-1"},
-              settings.topic("alerts"): {},
-              settings.topic("channel.requests"): {},
-              settings.topic(VAULT_TOPIC): {"cleanup.policy": "compact"},
-              settings.topic(sealing.TOPIC): {"cleanup.policy": "compact"}}
-    admin = AIOKafkaAdminClient(**settings.kafka_options())
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [NewTopic(t, settings.topic_partitions, 1, topic_configs=c) for t, c in wanted.items()
-                   if t not in existing]
-        if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # a sibling process created them first
-    finally:
-        await admin.close()
-
-
-async def read_to_end(settings: Settings, topic: str) -> list:
-    """Every record of `topic` up to its end offsets at the time of the call (no consumer group)."""
-    partitions = await _partitions(settings, topic)
-    if not partitions:
-        return []  # not created yet: nothing to read
-    async with AIOKafkaConsumer(**settings.kafka_options(), enable_auto_commit=False) as consumer:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        return await _drain(consumer, partitions)
-
-
-async def _partitions(settings: Settings, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(**settings.kafka_options())
-    await admin.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    return [TopicPartition(topic, p["partition"]) for p in sorted(described["partitions"], key=lambda p: p["partition"])]
-
-
-async def _drain(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> list:
-    end = await consumer.end_offsets(partitions)
-    records = []
-    while any([await consumer.position(tp) < end[tp] for tp in partitions]):
-        for batch in (await consumer.getmany(*partitions, timeout_ms=500)).values():
-            records.extend(batch)
-    return records
 
 
 class CaseStore:
@@ -271,85 +218,12 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-class CaseKeys:
-    """case_id -> data key (None: erased), from the compacted `case-keys`; a new key is acknowledged
-    there before the first event sealed with it. Callers hold the case's lock (CaseStore.append)."""
-
-    def __init__(self, settings: Settings, producer: AIOKafkaProducer) -> None:
-        self.settings, self.producer = settings, producer
-        self.topic, self.masters = settings.topic(sealing.TOPIC), vault_keys(settings)
-        self.keys: dict[str, bytes | None] = {}
-
-    async def refresh(self) -> None:
-        for record in await read_to_end(self.settings, self.topic):
-            case_id = record.key.decode()
-            self.keys[case_id] = None if record.value is None else sealing.unwrap(record.value, case_id, self.masters)
-
-    def get(self, case_id: str) -> bytes | None:
-        return self.keys.get(case_id)
-
-    async def for_writing(self, case_id: str) -> bytes:
-        if self.keys.get(case_id) is None and case_id not in self.keys:
-            await self.refresh()  # another tracker instance may have created it
-        if (key := self.keys.get(case_id)) is not None:
-            return key
-        if case_id in self.keys:
-            raise CaseErased(case_id)
-        key = os.urandom(32)
-        await self.producer.send_and_wait(self.topic, key=case_id.encode(), value=sealing.wrap(key, case_id, self.masters[0]))
-        self.keys[case_id] = key
-        return key
-
-    async def forget(self, case_id: str) -> None:
-        """Erase the case's text: a tombstone for its key (compaction then drops the key itself)."""
-        await self.producer.send_and_wait(self.topic, key=case_id.encode(), value=None)
-        self.keys[case_id] = None
-
-
-class VaultIndex:
-    """person_key -> sealed identity, read from the compacted vault topic; opened only on reveal."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.keys = vault_keys(settings)
-        self.sealed: dict[str, bytes] = {}
-        self._lock = asyncio.Lock()
-
-    async def refresh(self) -> None:
-        """Catch up with the topic as it is now."""
-        async with self._lock:
-            for record in await read_to_end(self.settings, self.settings.topic(VAULT_TOPIC)):
-                if record.value is None:
-                    self.sealed.pop(record.key.decode(), None)  # tombstone: erased
-                else:
-                    self.sealed[record.key.decode()] = record.value
-
-    def load(self, records: Iterable[tuple[str, bytes]]) -> None:
-        self.sealed.update(records)
-
-    async def open(self, person_key: str) -> IdentityRecord:
-        if person_key not in self.sealed:
-            await self.refresh()
-        blob = self.sealed.get(person_key)
-        if blob is None:
-            raise IdentityUnknown(person_key)
-        return open_sealed(blob, self.keys, person_key)
-
-
 class CaseNotFound(LookupError):
     """No case with this id in the projection."""
 
 
-class CaseErased(RuntimeError):
-    """The case's data key was erased: nothing more is written to it."""
-
-
 class CaseBusy(RuntimeError):
     """Another writer held the case longer than we could wait."""
-
-
-class IdentityUnknown(LookupError):
-    """The vault has no record for this key (not yet ingested, or erased)."""
 
 
 __all__ = ["CaseStore", "VaultIndex", "CaseNotFound", "CaseBusy", "IdentityUnknown", "VaultError",

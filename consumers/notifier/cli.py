@@ -27,27 +27,14 @@ def notifier() -> None:
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def run(routing_file: Path, window: float, attempts: int, config_file: Path | None) -> None:
     """Consume the alerts topic until SIGINT/SIGTERM."""
-    import httpx
-    import redis.asyncio as redis
     from consumers.notifier.channels import Retry
-    from consumers.process import expose_metrics, stop_on_signals
     from consumers.notifier.routing import load_routing
     from consumers.notifier.service import serve
+    from consumers.process import serve_with_clients
 
     settings, routing = load_service_settings(config_file), load_routing(routing_file)
-    expose_metrics(settings)
-
-    async def main() -> None:
-        stop = stop_on_signals()
-        client = redis.Redis.from_url(settings.redis_url)
-        async with httpx.AsyncClient(timeout=10.0) as http:
-            try:
-                await serve(settings, routing, redis=client, http=http, stop=stop,
-                            window=timedelta(seconds=window), retry=Retry(attempts=attempts))
-            finally:
-                await client.aclose()
-
-    asyncio.run(main())
+    serve_with_clients(settings, lambda **clients: serve(settings, routing, **clients, window=timedelta(seconds=window),
+                                                         retry=Retry(attempts=attempts)))
 
 
 @notifier.command()

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
+from consumers.cases import sealing
+from consumers.cases.keyring import CaseKeys
 from consumers.notifier.channels import DeliveryError, Retry
 from consumers.replies import metrics
 from consumers.replies.hotline import UNTIL_ANSWERED, HotlinePlatform, until_answered
@@ -26,7 +28,7 @@ from consumers.replies.status import follower_update, hotline_callback
 from consumers.replies.wechat import TemplateSender
 from producers.hotline12345 import ticket_key
 from producers.wechat import follower_key
-from schemas.cases import AnyCaseEvent, CaseEventRecord
+from schemas.cases import AnyCaseEvent
 from schemas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class Replies:
     sender: TemplateSender | None
     retry: Retry = UNTIL_ANSWERED
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    keys: CaseKeys | None = None  # case text is sealed per case (issue 12): the reply text needs its key
 
     async def take(self, event: AnyCaseEvent) -> None:
         prefix = self.settings.topic_prefix
@@ -71,18 +74,22 @@ class Replies:
             batch = await consumer.getmany(timeout_ms=500, max_records=200)
             for tp, records in batch.items():
                 for record in records:
-                    event = _event(record.value)
+                    event = await self.event(record.value)
                     if event is not None:
                         await self.take(event)
                 await consumer.commit({tp: records[-1].offset + 1})
 
 
-def _event(value: bytes) -> AnyCaseEvent | None:
-    try:
-        return CaseEventRecord.model_validate_json(value).event
-    except ValidationError as exc:
-        log.error("unreadable case event: %s", exc.errors(include_input=False))
-        return None
+    async def event(self, value: bytes) -> AnyCaseEvent | None:
+        """The event with its text opened (a case's key is on `case-keys` before its first sealed event)."""
+        try:
+            if self.keys is not None and sealing.case_id_of(value) not in self.keys.keys:
+                await self.keys.refresh()
+            return sealing.load_event(value, self.keys.get if self.keys is not None else lambda _: None)
+        except (ValidationError, ValueError, KeyError) as exc:
+            reason = exc.errors(include_input=False) if isinstance(exc, ValidationError) else type(exc).__name__
+            log.error("unreadable case event: %s", reason)
+            return None
 
 
 def _text(value: bytes | str) -> str:
@@ -102,7 +109,7 @@ async def serve(settings: Settings, *, redis, http, stop: asyncio.Event, sender:
         sender = WeChatSender(http, api_url=settings.wechat_api_url, appid=settings.wechat_appid,
                               secret=settings.wechat_secret.get_secret_value(),
                               template_id=settings.wechat_template_id, link_base=settings.web_base_url)
-    replies = Replies(settings, redis, platform, sender, retry)
+    replies = Replies(settings, redis, platform, sender, retry, keys=CaseKeys(settings, producer=None))
     consumer = AIOKafkaConsumer(settings.topic("case-events"), **settings.kafka_options(),
                                 group_id=group_id or settings.topic("replies"), enable_auto_commit=False,
                                 auto_offset_reset="earliest", max_poll_interval_ms=3_600_000)
