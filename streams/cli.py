@@ -95,10 +95,11 @@ def replay(directory: Path, rules_file: Path | None, out: Path | None, workers: 
 @settings_option
 def alerts(since, rule: str | None, township: str | None, settings_file: Path | None) -> None:
     """Export the standing alerts of the live pipeline as JSON lines (spec section 4)."""
-    from streams.export import fold, read_notices, select, to_line
+    from streams.config import load_rules
+    from streams.export import cooled, fold, read_notices, select, to_line
 
     settings = load_settings(settings_file)
-    standing = fold(asyncio.run(read_notices(settings)))
+    standing = cooled(fold(asyncio.run(read_notices(settings))), load_rules(settings.rules_file))
     chosen = select(standing, since=since.date() if since else None, rule=rule, township=township)
     for alert in chosen:
         click.echo(to_line(alert))

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from schemas.alerts import Alert
 from schemas.envelope import Envelope
 from streams.config import RulesConfig
+from streams.export import cooled
 from streams.firing import Firing
 from streams.horizon import Reach
 from streams.household_step import step_household
@@ -63,5 +64,4 @@ class DirectPipeline:
 
     def alerts(self) -> list[Alert]:
         now = datetime.now(timezone.utc)
-        alerts = [f.to_alert(self.rules.version, now) for f in self.standing.values()]
-        return sorted(alerts, key=lambda a: (a.event_time, a.rule, a.subject, a.alert_id))
+        return cooled((f.to_alert(self.rules.version, now) for f in self.standing.values()), self.rules)

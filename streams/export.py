@@ -6,9 +6,10 @@ from datetime import date
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from schemas.alerts import Alert, AlertNotice
+from schemas.alerts import SEVERITY_RANK, Alert, AlertNotice
 from schemas.settings import Settings
 from schemas.topology import ALERTS, topic_name
+from streams.config import RulesConfig
 from streams.topics import partitions
 
 
@@ -19,6 +20,27 @@ def fold(notices: Iterable[AlertNotice]) -> list[Alert]:
         standing[notice.alert.alert_id] = notice.alert if notice.action == "raised" else None
     alerts = [a for a in standing.values() if a is not None]
     return sorted(alerts, key=lambda a: (a.event_time, a.rule, a.subject, a.alert_id))
+
+
+def cooled(alerts: Iterable[Alert], rules: RulesConfig) -> list[Alert]:
+    """The contract's cooldown read per person and rule across every household and guardian.
+
+    Each household (and each guardian's education records) keeps its own cooldown in the stream,
+    since their state is partitioned apart; a person who moves between households, or a student
+    with two guardians, could then stand twice within one cooldown. This pass keeps an alert
+    unless the same person already has a kept alert of that rule less than the cooldown earlier
+    and not lower in severity (spec section 3). It is idempotent on a set that already obeys it."""
+    kept: list[Alert] = []
+    last: dict[tuple[str, str], list[Alert]] = {}
+    for alert in sorted(alerts, key=lambda a: (a.event_time, a.rule, a.subject, a.alert_id)):
+        earlier = last.setdefault((alert.person_key, alert.rule), [])
+        cooldown = rules.for_county(alert.township_code).cooldown_days
+        if any((alert.event_time - k.event_time).days < cooldown
+               and SEVERITY_RANK[k.severity] >= SEVERITY_RANK[alert.severity] for k in earlier):
+            continue
+        earlier.append(alert)
+        kept.append(alert)
+    return kept
 
 
 def select(alerts: Iterable[Alert], since: date | None = None, rule: str | None = None,

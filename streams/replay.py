@@ -24,7 +24,7 @@ from schemas.topology import DEAD_LETTERS, HOUSEHOLD_DELTAS, topic_name
 from streams import runs
 from streams.app import app_id
 from streams.config import load_rules
-from streams.export import fold, read_notices
+from streams.export import cooled, fold, read_notices
 from streams.topics import (create_topics, delete_run, end_offsets, feed_topics, pipeline_topics, wait_consumed,
                             wait_group_stable)
 
@@ -157,7 +157,7 @@ async def replay(directory: Path, settings: Settings, rules_file: Path | None = 
         result.seconds["ingest"] = time.perf_counter() - clock
         await drain(settings, procs, timeout, progress)
         result.seconds["process"] = time.perf_counter() - clock - result.seconds["ingest"]
-        result.alerts = fold(await read_notices(settings))
+        result.alerts = cooled(fold(await read_notices(settings)), load_rules(rules_file))
         result.late = await count_late(settings)
     finally:
         for proc in procs:
