@@ -6,10 +6,11 @@ from datetime import date
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from schemas.alerts import SEVERITY_RANK, Alert, AlertNotice
+from schemas.alerts import Alert, AlertNotice
 from schemas.settings import Settings
 from schemas.topology import ALERTS, topic_name
 from streams.config import RulesConfig
+from streams.firing import apply_cooldown
 from streams.topics import partitions
 
 
@@ -30,17 +31,9 @@ def cooled(alerts: Iterable[Alert], rules: RulesConfig) -> list[Alert]:
     with two guardians, could then stand twice within one cooldown. This pass keeps an alert
     unless the same person already has a kept alert of that rule less than the cooldown earlier
     and not lower in severity (spec section 3). It is idempotent on a set that already obeys it."""
-    kept: list[Alert] = []
-    last: dict[tuple[str, str], list[Alert]] = {}
-    for alert in sorted(alerts, key=lambda a: (a.event_time, a.rule, a.subject, a.alert_id)):
-        earlier = last.setdefault((alert.person_key, alert.rule), [])
-        cooldown = rules.for_county(alert.township_code).cooldown_days
-        if any((alert.event_time - k.event_time).days < cooldown
-               and SEVERITY_RANK[k.severity] >= SEVERITY_RANK[alert.severity] for k in earlier):
-            continue
-        earlier.append(alert)
-        kept.append(alert)
-    return kept
+    return apply_cooldown(alerts, lambda a: rules.for_county(a.township_code).cooldown_days,
+                          order=lambda a: (a.event_time, a.rule, a.subject, a.alert_id),
+                          day=lambda a: a.event_time.toordinal())
 
 
 def select(alerts: Iterable[Alert], since: date | None = None, rule: str | None = None,

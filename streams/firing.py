@@ -5,6 +5,8 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
+from typing import TypeVar
 
 from schemas.alerts import SEVERITY_RANK, Alert, Evidence
 
@@ -77,20 +79,24 @@ class Firing:
                    tuple(tuple(e) for e in evidence))
 
 
-def apply_cooldown(candidates: Iterable[Firing], cooldown_days: Callable[[Firing], int],
-                   earlier: Iterable[Firing] = ()) -> list[Firing]:
-    """Keep a firing unless the same person+rule fired within the cooldown at no lower severity.
+T = TypeVar("T")  # a Firing in the stream, an Alert at export: both carry person_key, rule, severity
+
+
+def apply_cooldown(candidates: Iterable[T], cooldown_days: Callable[[T], int], earlier: Iterable[T] = (), *,
+                   order: Callable[[T], object] = attrgetter("order"),
+                   day: Callable[[T], int] = attrgetter("day")) -> list[T]:
+    """Keep a firing (or an alert) unless the same person+rule fired within the cooldown at no lower severity.
 
     `earlier`: firings already kept before the first candidate (a re-judgement from a day on).
     """
-    kept: list[Firing] = []
-    last: dict[tuple[str, str], list[Firing]] = {}
+    kept: list[T] = []
+    last: dict[tuple[str, str], list[T]] = {}
     for f in earlier:
         last.setdefault((f.person_key, f.rule), []).append(f)
-    for f in sorted(candidates, key=lambda f: f.order):
+    for f in sorted(candidates, key=order):
         before = last.setdefault((f.person_key, f.rule), [])
         window = cooldown_days(f)
-        if any(f.day - e.day < window and SEVERITY_RANK[e.severity] >= SEVERITY_RANK[f.severity] for e in before):
+        if any(day(f) - day(e) < window and SEVERITY_RANK[e.severity] >= SEVERITY_RANK[f.severity] for e in before):
             continue
         before.append(f)
         kept.append(f)
