@@ -31,7 +31,10 @@ def step_person(state: PersonState | None, event: Envelope, rules: RulesConfig, 
     state = state or PersonState(event.person_key, event.masked_id)
     record = to_record(event)
     if state.records.get(record.eid) == record:  # a re-export, or a redelivery after a crash
-        return state, Outputs(deltas=forward(state, record, joined=None), repeat=list(state.standing.values()))
+        # the sends of the first delivery may have been lost with the process: send them again, the backlog too
+        # if this row is how the member joined (the household keeps records by event_id, so a repeat is free)
+        rejoined = record.household if type(record) is RosterRow else None
+        return state, Outputs(deltas=forward(state, record, rejoined), repeat=list(state.standing.values()))
     if reason := too_late(record, state.newest, reach, "this person's"):
         return state, Outputs(late=reason)
     horizon = reach.horizon(state.newest)

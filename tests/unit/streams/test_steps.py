@@ -93,6 +93,27 @@ def test_a_member_joining_a_household_brings_their_backlog():
     assert [(d.household, d.backlog, len(d.records)) for d in out.deltas] == [("H7", False, 1), ("H8", True, 3)]
 
 
+def test_a_redelivered_joining_row_sends_the_backlog_again():
+    """A crash after the person's state was stored but before the backlog reached the household: the
+    redelivered roster row must bring the backlog again, or the household never sees the member's past."""
+    reach = Reach.of(RULES, 730)
+    state, _ = step_person(None, f.claim(A, "2025-02-01", "JS1", 900), RULES, reach)
+    state, first = step_person(state, f.roster(A, "2025-03-01", household="H7"), RULES, reach)
+    again, out = step_person(state, f.roster(A, "2025-03-01", household="H7"), RULES, reach)
+    assert again is state
+    assert [(d.household, d.backlog, [r.feed for r in d.records]) for d in out.deltas] == [
+        ("H7", True, ["medical", "roster"])]
+    pipeline = DirectPipeline.of(RULES, 730)
+    lost_backlog = [f.roster(B, "2025-01-01", household="H7"), f.claim(B, "2025-02-01", "JS2", 20000),
+                    f.claim(A, "2025-02-01", "JS1", 20000)]
+    pipeline.put_all(lost_backlog)
+    person, _ = step_person(pipeline.people[f.key(A)], f.roster(A, "2025-03-01", household="H7"), RULES, reach)
+    pipeline.people[f.key(A)] = person  # stored, but its backlog delta was lost with the process
+    pipeline.put(f.roster(A, "2025-03-01", household="H7"))  # the redelivery
+    whole = DirectPipeline.of(RULES, 730).put_all([*lost_backlog, f.roster(A, "2025-03-01", household="H7")])
+    assert alerts(pipeline) == alerts(whole) and alerts(whole)
+
+
 def test_one_codec_for_person_state_household_state_and_deltas():
     pipeline = DirectPipeline.of(RULES, 730).put_all(history(1))
     reach = Reach.of(RULES, 730)
