@@ -53,7 +53,7 @@ def status(settings: Settings) -> None:
         raise SystemExit(1)
     import asyncio
 
-    from streams.runs import list_runs
+    from tools.runs import list_runs
 
     for run in asyncio.run(list_runs(settings)):
         state = "live" if run.live else "LEFT OVER (safetynet stack clean removes it)"
@@ -66,7 +66,7 @@ def clean(settings: Settings) -> None:
     """Delete the topics, consumer group and orphaned workers of replay runs that no longer exist."""
     import asyncio
 
-    from streams.runs import clean as clean_runs
+    from tools.runs import clean as clean_runs
 
     removed = asyncio.run(clean_runs(settings))
     for run in removed:

@@ -91,7 +91,7 @@ async def feed_city(settings: Settings, city: Path, services: list[Service], ech
     from producers.publish import ingest_files
     from streams.app import app_id
     from streams.export import fold, read_notices
-    from streams.replay import drain, files_by_feed, ingest_progress
+    from tools.replay import drain, files_by_feed, ingest_progress
     from streams.topics import create_topics, pipeline_topics, wait_group_stable
 
     worker = next(s.process for s in services if s.name == "worker")

@@ -30,7 +30,7 @@ from producers.publish import ingest_files
 from schemas.cases import case_id_for_alert, subject_key
 from streams.app import app_id
 from streams.export import fold, read_notices
-from streams.replay import UNBOUNDED_LATENESS, drain, files_by_feed, start_worker, stop_worker
+from tools.replay import UNBOUNDED_LATENESS, drain, files_by_feed, start_worker, stop_worker
 from streams.topics import create_topics, delete_run, end_offsets, feed_topics, pipeline_topics, wait_group_stable
 
 REPO = Path(__file__).resolve().parents[2]

@@ -30,7 +30,7 @@ from producers.publish import ingest_files
 from schemas.cases import case_id_for_alert
 from streams.app import app_id
 from streams.export import fold, read_notices
-from streams.replay import drain, start_worker, stop_worker
+from tools.replay import drain, start_worker, stop_worker
 from streams.topics import create_topics, delete_run, pipeline_topics, wait_group_stable
 from tests.factories import resident_id
 

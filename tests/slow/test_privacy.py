@@ -23,7 +23,7 @@ from producers.reader import clean_header, open_text
 from schemas.settings import Settings
 from streams import runs
 from streams.app import app_id
-from streams.replay import files_by_feed, replay
+from tools.replay import files_by_feed, replay
 from streams.topics import delete_run, end_offsets, feed_topics, partitions, wait_consumed
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ import pytest
 from producers.publish import ingest_files
 from streams.app import app_id
 from streams.export import fold, read_notices
-from streams.replay import UNBOUNDED_LATENESS, drain, files_by_feed, replay, start_worker, stop_worker
+from tools.replay import UNBOUNDED_LATENESS, drain, files_by_feed, replay, start_worker, stop_worker
 from streams.topics import committed, create_topics, delete_run, end_offsets, feed_topics, pipeline_topics
 from tests.oracle import expected_alerts
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.replay import replay, replay_direct
+from tools.replay import replay, replay_direct
 from tests.contract_city import write_city
 from tests.oracle import expected_alerts
 

@@ -19,7 +19,7 @@ from producers.reader import read_feed
 from schemas.envelope import Envelope
 from streams.config import RulesConfig
 from streams.direct import DirectPipeline
-from streams.replay import files_by_feed
+from tools.replay import files_by_feed
 from tests.contract_city import write_city
 from tests.oracle import expected_alerts
 

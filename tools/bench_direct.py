@@ -16,14 +16,14 @@ from pathlib import Path
 
 from schemas.envelope import Envelope
 from schemas.settings import Settings
-from streams.replay import files_by_feed
+from tools.replay import files_by_feed
 
 TARGETS = {"replay_direct_1m_s": "<= 60 s", "changelog_bytes_per_event": "<= 1,000", "history_cost_ratio": ">= 0.8"}
 
 
 def direct_figures(directory: Path, settings: Settings) -> dict:
     """The step functions alone, in this process: replay --direct, state bytes per event, history cost."""
-    from streams.replay import replay_direct
+    from tools.replay import replay_direct
 
     result = replay_direct(directory, settings)
     figures = {"replay_direct_rows": result.rows_read, "replay_direct_s": result.seconds["total"],
@@ -42,7 +42,7 @@ def state_bytes_per_event(directory: Path, settings: Settings, sample: int = 50_
     from producers.reader import read_feed
     from streams.config import load_rules
     from streams.direct import DirectPipeline
-    from streams.replay import UNBOUNDED_LATENESS
+    from tools.replay import UNBOUNDED_LATENESS
     from streams.state import dumps
 
     keys, now = Pseudonymizer(settings.pseudonym_secret.get_secret_value()), datetime.now(timezone.utc)
@@ -117,7 +117,7 @@ def direct_rows(figures: dict) -> list[tuple]:
 
 def main_direct(settings: Settings, replay_events: int, json_out: Path | None) -> dict:
     """Only the figures of the step functions in this process (no Kafka): `bench --direct-only`."""
-    from streams.bench import city
+    from tools.bench import city
 
     with tempfile.TemporaryDirectory() as work:
         figures = direct_figures(city(Path(work) / "replay", replay_events, seed=5), settings)

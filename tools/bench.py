@@ -22,9 +22,9 @@ from schemas.alerts import AlertNotice
 from schemas.envelope import DisabilityCertificate, Envelope
 from schemas.settings import Settings
 from streams.app import app_id
-from streams.replay import drain, files_by_feed, replay, start_worker, stop_worker
-from streams.bench_direct import TARGETS as DIRECT_TARGETS
-from streams.bench_direct import direct_figures, direct_rows
+from tools.replay import drain, files_by_feed, replay, start_worker, stop_worker
+from tools.bench_direct import TARGETS as DIRECT_TARGETS
+from tools.bench_direct import direct_figures, direct_rows
 from streams.topics import (committed, create_topics, delete_run, end_offsets, feed_topics, pipeline_topics,
                             wait_group_stable)
 

@@ -1,0 +1,1 @@
+"""Tools around the pipeline: replay, bench and run bookkeeping. They import streams/, never the reverse."""
