@@ -97,6 +97,7 @@ class HouseholdView:
     members: dict[str, Member]  # person_key -> everyone the roster ever put in this household
     since: int
     rows: RosterHistory | None = None  # the household's own rows: its figures as of a day
+    until: int | None = None  # judge triggers dated up to this day (None: to the end)
 
     def __post_init__(self) -> None:
         if self.rows is None:
@@ -105,8 +106,8 @@ class HouseholdView:
 
     @classmethod
     def of(cls, household_id: str, members: dict[str, MemberLog], since: int,
-           rows: RosterHistory | None = None) -> HouseholdView:
-        return cls(household_id, {k: member_of(log) for k, log in members.items()}, since, rows)
+           rows: RosterHistory | None = None, until: int | None = None) -> HouseholdView:
+        return cls(household_id, {k: member_of(log) for k, log in members.items()}, since, rows, until)
 
     def members_on(self, day: int) -> list[str]:
         return [k for k, m in self.members.items() if m.roster.household_on(day) == self.household_id]
@@ -119,7 +120,9 @@ class HouseholdView:
         for k, m in self.members.items():
             group = m.live if kind is Claim else m.kinds.get(kind)
             if group and group[-1].day >= self.since:  # usually only the member whose record just came
-                found += [(k, r) for r in group[bisect_left(group, self.since, key=DAY):]]
+                end = len(group) if self.until is None or group[-1].day <= self.until else \
+                    bisect_right(group, self.until, key=DAY)
+                found += [(k, r) for r in group[bisect_left(group, self.since, key=DAY):end]]
         return sorted(found, key=lambda kr: kr[1].order) if len(self.members) > 1 else found
 
 

@@ -10,9 +10,11 @@ from streams.config import RulesConfig
 from streams.horizon import Reach, keep, keep_standing, too_late
 from streams.household_rules import HouseholdView, judge_household, member_after
 from streams.person_step import rejudge_from
-from streams.records import RosterRow
-from streams.standing import Outputs, settle
+from streams.records import Property, Record, RosterRow
+from streams.standing import Outputs, settle, tail_agrees
 from streams.state import HouseholdState, MemberDelta, MemberLog
+
+UNBOUNDED = (RosterRow, Property)  # records whose effect on the household rules never expires
 
 
 def step_household(state: HouseholdState | None, delta: MemberDelta, rules: RulesConfig, reach: Reach,
@@ -29,13 +31,31 @@ def step_household(state: HouseholdState | None, delta: MemberDelta, rules: Rule
     members = {**state.members, delta.person_key: member_after(log, new, records)}  # the others' views are reused
     since = max(min(rejudge_from(r, records) for r in new), horizon)
     rows = None if any(type(r) is RosterRow for r in new) else state.rows
-    view = HouseholdView.of(delta.household, members, since, rows)
-    standing, changes = settle(state.standing, judge_household(view, rules), since, rules)
     newest = max(state.newest, max(r.day for r in new))
+    until = reach_of(new, since, reach)
+    while True:
+        view = HouseholdView.of(delta.household, members, since, rows, until)
+        standing, changes = settle(state.standing, judge_household(view, rules), since, rules, until=until)
+        if until is None or tail_agrees(state.standing, standing, until, reach.cooldown_days):
+            break
+        until += 2 * reach.cooldown_days  # a changed alert moved later cooldown decisions: judge further
+        if until >= newest:
+            until = None
     new_state = HouseholdState(newest, members, standing, view.rows)
     if reach.prune_due(state.newest, newest):
         new_state = prune(new_state, reach)
     return new_state, Outputs(changes.raised, changes.withdrawn)
+
+
+def reach_of(new: list[Record], since: int, reach: Reach) -> int | None:
+    """The last day whose household candidates the new records can change (None: any later day).
+
+    A claim or an education record counts in the windows that hold its day (a reversal: also its
+    original's, from `since`); an employment or disaster record judges only its own day. A roster row
+    changes membership and figures, a property record holdings, on every later day."""
+    if any(isinstance(r, UNBOUNDED) for r in new):
+        return None
+    return max(since, max(r.day for r in new)) + reach.window_days
 
 
 def prune(state: HouseholdState, reach: Reach) -> HouseholdState:

@@ -15,7 +15,7 @@ from operator import attrgetter
 from streams.config import RulesConfig
 from streams.firing import Firing, yuan
 from streams.records import (Business, Certificate, Claim, Funeral, Hukou, Record, RosterRow, Rural, Schooling,
-                             Vehicle, by_kind, live_claims, window_start)
+                             Vehicle, by_kind, window_start)
 from streams.roster import RosterHistory
 
 MAX_EVIDENCE = 50
@@ -61,8 +61,15 @@ def roster_evidence(row: RosterRow) -> tuple:
     return ("roster", row.key, yuan(row.benefit))
 
 
+def longest_window(rules: RulesConfig) -> int:
+    return max(t.window_days for t in (rules.defaults, *(rules.for_county(c) for c in rules.counties)))
+
+
 def medical_burden(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
-    claims = live_claims(view.all(Claim))
+    group = view.all(Claim)  # in order; only the claims in a window that ends on or after `since` count
+    first = bisect_left(group, view.since - longest_window(rules), key=DAY) if view.since else 0
+    cancelled = {c.settlement for c in group if c.reversal}  # a reversal cancels whatever its date
+    claims = [c for c in group[first:] if not c.reversal and c.settlement not in cancelled]
     days, running = [c.day for c in claims], [0]
     for c in claims:
         running.append(running[-1] + c.out_of_pocket)

@@ -30,14 +30,17 @@ class Outputs:
 
 
 def settle(standing: dict[str, Firing], candidates: Iterable[Firing], since: int, rules: RulesConfig,
-           whole_history: frozenset[str] = frozenset()) -> tuple[dict[str, Firing], Changes]:
-    """The new standing set after re-judging every trigger from `since` on.
+           whole_history: frozenset[str] = frozenset(), until: int | None = None,
+           ) -> tuple[dict[str, Firing], Changes]:
+    """The new standing set after re-judging every trigger from `since` on (up to `until`, when given).
 
-    Firings before `since` cannot have changed and seed the cooldown; rules in `whole_history`
+    Firings before `since` cannot have changed and seed the cooldown; firings after `until` stand
+    as they are (the caller checks with `tail_agrees` that they may); rules in `whole_history`
     are re-judged entirely (their candidates cover every day).
     """
-    rejudged: Callable[[Firing], bool] = lambda f: f.day >= since or f.rule in whole_history  # noqa: E731
-    fixed = [f for f in standing.values() if not rejudged(f)]
+    last = until if until is not None else float("inf")
+    rejudged: Callable[[Firing], bool] = lambda f: since <= f.day <= last or f.rule in whole_history  # noqa: E731
+    fixed = [f for f in standing.values() if f.day < since and f.rule not in whole_history]
     kept = apply_cooldown(candidates, lambda f: rules.for_county(f.township_code).cooldown_days, earlier=fixed)
     now = {f.alert_id: f for f in kept}
     raised = [f for aid, f in now.items() if aid not in standing or standing[aid] != f]
@@ -45,3 +48,15 @@ def settle(standing: dict[str, Firing], candidates: Iterable[Firing], since: int
     result = {aid: f for aid, f in standing.items() if not rejudged(f)}
     result.update(now)
     return result, Changes(raised, withdrawn)
+
+
+def tail_agrees(before: dict[str, Firing], after: dict[str, Firing], until: int, cooldown_days: int) -> bool:
+    """Whether the firings standing after `until` still stand after a re-judgement up to `until`.
+
+    Candidates after `until` are the caller's to vouch for (no new record reaches them); whether one is
+    kept depends only on the kept firings of its person and rule less than a cooldown earlier. When the
+    kept firings in the last `cooldown_days` up to `until` are the same before and after, every decision
+    after `until` is the same too; else the caller re-judges further."""
+    def tail(standing: dict[str, Firing]) -> dict[str, Firing]:
+        return {aid: f for aid, f in standing.items() if until - cooldown_days <= f.day <= until}
+    return tail(before) == tail(after)
