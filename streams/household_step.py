@@ -10,7 +10,7 @@ from streams.config import RulesConfig
 from streams.horizon import Reach, keep, keep_standing, too_late
 from streams.household_rules import HouseholdView, judge_household, member_after
 from streams.person_step import rejudge_from
-from streams.records import Property, Record, RosterRow
+from streams.records import Claim, Property, Record, RosterRow
 from streams.standing import Outputs, settle, tail_agrees
 from streams.state import HouseholdState, MemberDelta, MemberLog
 
@@ -32,7 +32,7 @@ def step_household(state: HouseholdState | None, delta: MemberDelta, rules: Rule
     since = max(min(rejudge_from(r, records) for r in new), horizon)
     rows = None if any(type(r) is RosterRow for r in new) else state.rows
     newest = max(state.newest, max(r.day for r in new))
-    until = reach_of(new, since, reach)
+    until = reach_of(new, records, since, reach)
     while True:
         view = HouseholdView.of(delta.household, members, since, rows, until)
         standing, changes = settle(state.standing, judge_household(view, rules), since, rules, until=until)
@@ -47,7 +47,7 @@ def step_household(state: HouseholdState | None, delta: MemberDelta, rules: Rule
     return new_state, Outputs(changes.raised, changes.withdrawn)
 
 
-def reach_of(new: list[Record], since: int, reach: Reach) -> int | None:
+def reach_of(new: list[Record], records: dict[str, Record], since: int, reach: Reach) -> int | None:
     """The last day whose household candidates the new records can change (None: any later day).
 
     A claim or an education record counts in the windows that hold its day (a reversal: also its
@@ -55,7 +55,9 @@ def reach_of(new: list[Record], since: int, reach: Reach) -> int | None:
     changes membership and figures, a property record holdings, on every later day."""
     if any(isinstance(r, UNBOUNDED) for r in new):
         return None
-    return max(since, max(r.day for r in new)) + reach.window_days
+    reversed_ = {r.settlement for r in new if type(r) is Claim and r.reversal}
+    originals = (r.day for r in records.values() if type(r) is Claim and r.settlement in reversed_) if reversed_ else ()
+    return max(since, *(r.day for r in new), *originals) + reach.window_days  # an original may postdate its reversal
 
 
 def prune(state: HouseholdState, reach: Reach) -> HouseholdState:
