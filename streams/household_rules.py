@@ -213,8 +213,11 @@ def income_shock(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]:
 
 HouseholdRule = Callable[[HouseholdView, RulesConfig], Iterable[Firing]]
 HOUSEHOLD_RULES: tuple[HouseholdRule, ...] = (expenditure_hardship, property_holder, income_shock)
+HOUSEHOLD_READS: dict[str, tuple[type[Record], ...]] = {  # besides roster rows, which every rule reads
+    "expenditure_hardship": (Claim, Schooling), "property_holder": (Property,), "income_shock": (Employment, Disaster)}
 
 
-def judge_household(view: HouseholdView, rules: RulesConfig) -> list[Firing]:
-    """Every firing of the household rules at triggers from `view.since` on, before cooldown."""
-    return [f for rule in HOUSEHOLD_RULES for f in rule(view, rules)]
+def judge_household(view: HouseholdView, rules: RulesConfig, only: tuple[HouseholdRule, ...] = HOUSEHOLD_RULES,
+                    ) -> list[Firing]:
+    """Every firing of the household rules (or of `only` these) at triggers from `view.since` on, before cooldown."""
+    return [f for rule in only for f in rule(view, rules)]

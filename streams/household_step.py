@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from streams.config import RulesConfig
 from streams.horizon import Reach, keep, keep_standing, too_late
-from streams.household_rules import HouseholdView, judge_household, member_after
+from streams.household_rules import HOUSEHOLD_READS, HOUSEHOLD_RULES, HouseholdView, judge_household, member_after
+from streams.person_rules import reading
 from streams.person_step import rejudge_from
 from streams.records import Claim, Property, Record, RosterRow
 from streams.standing import Outputs, settle, tail_agrees
@@ -33,9 +34,11 @@ def step_household(state: HouseholdState | None, delta: MemberDelta, rules: Rule
     rows = None if any(type(r) is RosterRow for r in new) else state.rows
     newest = max(state.newest, max(r.day for r in new))
     until = reach_of(new, records, since, reach)
+    only, names = reading(HOUSEHOLD_RULES, HOUSEHOLD_READS, {type(r) for r in new})  # the others cannot change
     while True:
         view = HouseholdView.of(delta.household, members, since, rows, until)
-        standing, changes = settle(state.standing, judge_household(view, rules), since, rules, until=until)
+        standing, changes = settle(state.standing, judge_household(view, rules, only), since, rules, until=until,
+                                   judged=names)
         if until is None or tail_agrees(state.standing, standing, until, reach.cooldown_days):
             break
         until += 2 * reach.cooldown_days  # a changed alert moved later cooldown decisions: judge further

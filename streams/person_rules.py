@@ -14,8 +14,8 @@ from operator import attrgetter
 
 from streams.config import RulesConfig
 from streams.firing import Firing, yuan
-from streams.records import (Business, Certificate, Claim, Funeral, Hukou, Record, RosterRow, Rural, Schooling,
-                             Vehicle, by_kind, window_start)
+from streams.records import (RECORD_TYPES, Business, Certificate, Claim, Funeral, Hukou, Record, RosterRow, Rural,
+                             Schooling, Vehicle, by_kind, window_start)
 from streams.roster import RosterHistory
 
 MAX_EVIDENCE = 50
@@ -191,9 +191,25 @@ PERSON_RULES: tuple[PersonRule, ...] = (
     medical_burden, new_severe_disability, disability_mismatch, deceased_recipient, education_burden,
     rural_unassisted, moved_away, incarcerated, vehicle_owner, business_owner)
 WHOLE_HISTORY_RULES = frozenset({"deceased_recipient"})  # judged over every record, not from `since`
+READS: dict[str, tuple[type[Record], ...]] = {  # the records a rule reads besides roster rows (which every rule reads)
+    "medical_burden": (Claim,), "new_severe_disability": (Certificate,), "disability_mismatch": (Certificate,),
+    "deceased_recipient": (Funeral, Hukou), "education_burden": (Schooling,), "rural_unassisted": (Rural,),
+    "moved_away": (Hukou,), "incarcerated": (Hukou,), "vehicle_owner": (Vehicle,), "business_owner": (Business,)}
 
 
-def judge_person(view: PersonView, rules: RulesConfig) -> list[Firing]:
-    """Every firing of the person rules at triggers from `view.since` on, before cooldown."""
-    return [f for rule in PERSON_RULES for f in rule(view, rules)]
+def reading(registry: tuple, reads: dict[str, tuple[type[Record], ...]], kinds: Iterable[type[Record]],
+            ) -> tuple[tuple, frozenset[str]]:
+    """The rules whose judgements records of these types can change (a roster row: every rule), and their names."""
+    kinds = set(kinds)
+    chosen = tuple(rule for rule in registry if RosterRow in kinds or rule.__name__ not in reads
+                   or not kinds.isdisjoint(reads[rule.__name__]))
+    return chosen, frozenset(rule.__name__ for rule in chosen)
+
+
+PERSON_READERS = {kind: reading(PERSON_RULES, READS, (kind,)) for kind in RECORD_TYPES.values()}
+
+
+def judge_person(view: PersonView, rules: RulesConfig, only: tuple[PersonRule, ...] = PERSON_RULES) -> list[Firing]:
+    """Every firing of the person rules (or of `only` these) at triggers from `view.since` on, before cooldown."""
+    return [f for rule in only for f in rule(view, rules)]
 

@@ -13,7 +13,7 @@ from schemas.envelope import Envelope
 from streams.config import RulesConfig
 from streams.horizon import Reach, keep, keep_standing, too_late
 from streams.household_rules import HOUSEHOLD_FEEDS
-from streams.person_rules import WHOLE_HISTORY_RULES, PersonView, judge_person
+from streams.person_rules import PERSON_READERS, WHOLE_HISTORY_RULES, PersonView, judge_person
 from streams.records import ORDER, Claim, Record, RosterRow, by_kind, to_record
 from streams.standing import Outputs, settle
 from streams.state import MemberDelta, PersonState
@@ -44,7 +44,9 @@ def step_person(state: PersonState | None, event: Envelope, rules: RulesConfig, 
     households = sorted({*state.households, joined}) if joined else state.households
     kinds = with_record(state, record, records)
     view = PersonView.of(state.person_key, state.masked, kinds, since)
-    standing, changes = settle(state.standing, judge_person(view, rules), since, rules, WHOLE_HISTORY_RULES)
+    only, names = PERSON_READERS[type(record)]  # rules that do not read this kind of record cannot change
+    standing, changes = settle(state.standing, judge_person(view, rules, only), since, rules, WHOLE_HISTORY_RULES,
+                               judged=names)
     newest = max(state.newest, record.day)
     new = PersonState(state.person_key, state.masked, newest, records, households, standing, kinds)
     if reach.prune_due(state.newest, newest):

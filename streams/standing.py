@@ -30,17 +30,23 @@ class Outputs:
 
 
 def settle(standing: dict[str, Firing], candidates: Iterable[Firing], since: int, rules: RulesConfig,
-           whole_history: frozenset[str] = frozenset(), until: int | None = None,
+           whole_history: frozenset[str] = frozenset(), until: int | None = None, judged: frozenset[str] | None = None,
            ) -> tuple[dict[str, Firing], Changes]:
     """The new standing set after re-judging every trigger from `since` on (up to `until`, when given).
 
     Firings before `since` cannot have changed and seed the cooldown; firings after `until` stand
     as they are (the caller checks with `tail_agrees` that they may); rules in `whole_history`
-    are re-judged entirely (their candidates cover every day).
+    are re-judged entirely (their candidates cover every day). `judged`: the rules the candidates
+    come from (None: every rule); the others' firings stand as they are (cooldown is per person and
+    rule, so a rule's decisions never depend on another's).
     """
     last = until if until is not None else float("inf")
-    rejudged: Callable[[Firing], bool] = lambda f: since <= f.day <= last or f.rule in whole_history  # noqa: E731
-    fixed = [f for f in standing.values() if f.day < since and f.rule not in whole_history]
+    if judged is None:
+        rejudged: Callable[[Firing], bool] = lambda f: since <= f.day <= last or f.rule in whole_history  # noqa: E731
+        fixed = [f for f in standing.values() if f.day < since and f.rule not in whole_history]
+    else:
+        rejudged = lambda f: f.rule in judged and (since <= f.day <= last or f.rule in whole_history)  # noqa: E731
+        fixed = [f for f in standing.values() if f.rule in judged and f.day < since and f.rule not in whole_history]
     kept = apply_cooldown(candidates, lambda f: rules.for_county(f.township_code).cooldown_days, earlier=fixed)
     now = {f.alert_id: f for f in kept}
     raised = [f for aid, f in now.items() if aid not in standing or standing[aid] != f]
