@@ -6,14 +6,14 @@ is true; see RULES.md. `income_shock` fires at each qualifying record of a membe
 """
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 
 from streams.config import RulesConfig, Thresholds
 from streams.firing import Firing, yuan
-from streams.records import (Claim, Disaster, Employment, Property, Record, RosterRow, Schooling, by_kind, live_claims,
+from streams.records import (ORDER, Claim, Disaster, Employment, Property, Record, RosterRow, Schooling, by_kind,
                              window_start)
 from streams.roster import RosterHistory
 from streams.state import MemberLog
@@ -33,10 +33,13 @@ class Member:
     live: list[Claim]  # claims no reversal cancels
     orders: list[Order]  # live claims and education records, in order
     running: list[int]  # running[i] = their spend before orders[i]
+    cancelled: frozenset[str] = frozenset()  # settlements a reversal cancels
 
     @classmethod
     def build(cls, masked: str, kinds: dict[type[Record], list[Record]]) -> Member:
-        live = live_claims(kinds.get(Claim, []))
+        claims = kinds.get(Claim, [])
+        cancelled = frozenset(c.settlement for c in claims if c.reversal)
+        live = [c for c in claims if not c.reversal and c.settlement not in cancelled]
         schooling = kinds.get(Schooling, [])
         spend = [(c.order, c.out_of_pocket) for c in live] + [(r.order, r.net) for r in schooling]
         if schooling and live:
@@ -46,28 +49,38 @@ class Member:
             total += amount
             running.append(total)
         return cls(masked, kinds, RosterHistory(kinds.get(RosterRow, []), in_order=True), live,
-                   [o for o, _ in spend], running)
+                   [o for o, _ in spend], running, cancelled)
 
     def extended(self, record: Record) -> Member | None:
-        """This member with one more record that sorts after all of its kind (None when it does not, or
-        when it is a reversal: then build anew). Copies lists, sorts nothing: O(records) at C speed."""
+        """This member with one more record (None for a reversal: then build anew). An in-order record is
+        appended; an earlier one inserted, the running sums after it shifted (copies at C speed, a sum per later spend)."""
         kind = type(record)
-        group = self.kinds.get(kind, [])
-        if (group and group[-1].order >= record.order) or (kind is Claim and record.reversal):
+        if kind is Claim and record.reversal:
             return None
-        kinds = {**self.kinds, kind: [*group, record]}
+        group, order = self.kinds.get(kind, []), record.order
+        if group and ORDER(group[-1]) >= order:
+            group = group.copy()
+            insort(group, record, key=ORDER)
+        else:
+            group = [*group, record]
+        kinds = {**self.kinds, kind: group}
         if kind is RosterRow:
-            return Member(self.masked, kinds, RosterHistory(kinds[RosterRow], in_order=True), self.live, self.orders,
-                          self.running)
-        cancelled = kind is Claim and any(c.reversal and c.settlement == record.settlement for c in group)
-        if kind not in (Claim, Schooling) or cancelled:
-            return Member(self.masked, kinds, self.roster, self.live, self.orders, self.running)
-        if self.orders and self.orders[-1] >= record.order:
-            return None
+            return Member(self.masked, kinds, RosterHistory(group, in_order=True), self.live, self.orders,
+                          self.running, self.cancelled)
+        if kind not in (Claim, Schooling) or (kind is Claim and record.settlement in self.cancelled):
+            return Member(self.masked, kinds, self.roster, self.live, self.orders, self.running, self.cancelled)
         amount = record.out_of_pocket if kind is Claim else record.net
-        live = [*self.live, record] if kind is Claim else self.live
-        return Member(self.masked, kinds, self.roster, live, [*self.orders, record.order],
-                      [*self.running, self.running[-1] + amount])
+        live = self.live
+        if kind is Claim:
+            live = live.copy()
+            insort(live, record, key=ORDER)
+        orders, running = self.orders, self.running
+        if not orders or orders[-1] < order:
+            return Member(self.masked, kinds, self.roster, live, [*orders, order], [*running, running[-1] + amount],
+                          self.cancelled)
+        at = bisect_right(orders, order)
+        return Member(self.masked, kinds, self.roster, live, [*orders[:at], order, *orders[at:]],
+                      [*running[:at + 1], *(r + amount for r in running[at:])], self.cancelled)
 
     def spend_between(self, start: Order, end: Order, inclusive: bool) -> int:
         """Sum of spend ordered in [start, end) (or [start, end] when inclusive)."""
@@ -84,7 +97,7 @@ def member_of(log: MemberLog) -> Member:
 
 
 def member_after(log: MemberLog, new: list[Record], records: dict[str, Record]) -> MemberLog:
-    """The member's log with new records; its view extended in place of rebuilt when they come in order."""
+    """The member's log with new records; its view extended (one record at a time) in place of rebuilt."""
     after = MemberLog(log.masked, records)
     if log.derived is not None and len(new) == 1 and new[0].eid not in log.records:
         after.derived = log.derived.extended(new[0])

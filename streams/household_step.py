@@ -6,6 +6,8 @@
 """
 from __future__ import annotations
 
+from functools import cache
+
 from streams.config import RulesConfig
 from streams.horizon import Reach, keep, keep_standing, too_late
 from streams.household_rules import HOUSEHOLD_READS, HOUSEHOLD_RULES, HouseholdView, judge_household, member_after
@@ -34,7 +36,7 @@ def step_household(state: HouseholdState | None, delta: MemberDelta, rules: Rule
     rows = None if any(type(r) is RosterRow for r in new) else state.rows
     newest = max(state.newest, max(r.day for r in new))
     until = reach_of(new, records, since, reach)
-    only, names = reading(HOUSEHOLD_RULES, HOUSEHOLD_READS, {type(r) for r in new})  # the others cannot change
+    only, names = readers({type(r) for r in new})  # the others cannot change
     while True:
         view = HouseholdView.of(delta.household, members, since, rows, until)
         standing, changes = settle(state.standing, judge_household(view, rules, only), since, rules, until=until,
@@ -48,6 +50,16 @@ def step_household(state: HouseholdState | None, delta: MemberDelta, rules: Rule
     if reach.prune_due(state.newest, newest):
         new_state = prune(new_state, reach)
     return new_state, Outputs(changes.raised, changes.withdrawn)
+
+
+@cache
+def readers_of(kinds: frozenset[type[Record]]) -> tuple[tuple, frozenset[str]]:
+    return reading(HOUSEHOLD_RULES, HOUSEHOLD_READS, kinds)
+
+
+def readers(kinds: set[type[Record]]) -> tuple[tuple, frozenset[str]]:
+    """The household rules that read records of these kinds, and their names."""
+    return readers_of(frozenset(kinds))
 
 
 def reach_of(new: list[Record], records: dict[str, Record], since: int, reach: Reach) -> int | None:

@@ -15,7 +15,7 @@ from operator import attrgetter
 from streams.config import RulesConfig
 from streams.firing import Firing, yuan
 from streams.records import (RECORD_TYPES, Business, Certificate, Claim, Funeral, Hukou, Record, RosterRow, Rural,
-                             Schooling, Vehicle, by_kind, window_start)
+                             Schooling, Vehicle, ClaimLedger, by_kind, window_start)
 from streams.roster import RosterHistory
 
 MAX_EVIDENCE = 50
@@ -30,12 +30,19 @@ class PersonView:
     kinds: dict[type[Record], list[Record]]  # the person's records by type, each in order
     since: int  # judge triggers dated on or after this day
     roster: RosterHistory
+    ledger: ClaimLedger | None = None  # the claims that count, with running sums (built when first asked)
 
     @classmethod
     def of(cls, person_key: str, masked: str, records: Iterable[Record] | dict[type[Record], list[Record]],
-           since: int) -> PersonView:
+           since: int, ledger: ClaimLedger | None = None, roster: RosterHistory | None = None) -> PersonView:
         kinds = records if isinstance(records, dict) else by_kind(records)
-        return cls(person_key, masked, kinds, since, RosterHistory(kinds.get(RosterRow, []), in_order=True))
+        return cls(person_key, masked, kinds, since, roster or RosterHistory(kinds.get(RosterRow, []), in_order=True),
+                   ledger)
+
+    def claims(self) -> ClaimLedger:
+        if self.ledger is None:
+            self.ledger = ClaimLedger.build(self.kinds.get(Claim, []))
+        return self.ledger
 
     def all(self, kind: type[Record]) -> list:
         return self.kinds.get(kind, [])
@@ -61,19 +68,11 @@ def roster_evidence(row: RosterRow) -> tuple:
     return ("roster", row.key, yuan(row.benefit))
 
 
-def longest_window(rules: RulesConfig) -> int:
-    return max(t.window_days for t in (rules.defaults, *(rules.for_county(c) for c in rules.counties)))
-
-
 def medical_burden(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
-    group = view.all(Claim)  # in order; only the claims in a window that ends on or after `since` count
-    first = bisect_left(group, view.since - longest_window(rules), key=DAY) if view.since else 0
-    cancelled = {c.settlement for c in group if c.reversal}  # a reversal cancels whatever its date
-    claims = [c for c in group[first:] if not c.reversal and c.settlement not in cancelled]
-    days, running = [c.day for c in claims], [0]
-    for c in claims:
-        running.append(running[-1] + c.out_of_pocket)
-    for claim in claims[bisect_left(days, view.since):]:
+    ledger = view.claims()  # claims that count, in order, with running sums: each window is two bisections
+    claims, days, running = ledger.live, ledger.days, ledger.running
+    for i in range(bisect_left(days, view.since), len(claims)):
+        claim = claims[i]
         household, township = view.placement(claim.day)
         limits = rules.for_county(township)
         lo, hi = bisect_left(days, window_start(claim.day, limits.window_days)), bisect_right(days, claim.day)
@@ -81,7 +80,8 @@ def medical_burden(view: PersonView, rules: RulesConfig) -> Iterator[Firing]:
         if total < limits.medical_fen:
             continue
         severity = "critical" if total >= 2 * limits.medical_fen else "high"
-        contributing = [("medical", c.settlement, yuan(c.out_of_pocket)) for c in claims[lo:hi] if c is not claim]
+        last = claims[max(lo, hi - MAX_EVIDENCE - 1):hi]  # the claim itself is among them: one more than kept
+        contributing = [("medical", c.settlement, yuan(c.out_of_pocket)) for c in last if c is not claim]
         yield view.fire("medical_burden", claim, severity, household, township,
                         ("medical", claim.settlement, yuan(total)), *contributing[-MAX_EVIDENCE:])
 

@@ -43,12 +43,19 @@ def step_person(state: PersonState | None, event: Envelope, rules: RulesConfig, 
     joined = record.household if type(record) is RosterRow and record.household not in state.households else None
     households = sorted({*state.households, joined}) if joined else state.households
     kinds = with_record(state, record, records)
-    view = PersonView.of(state.person_key, state.masked, kinds, since)
+    rebuilt = state.kinds is None or record.eid in state.records  # then with_record grouped them anew
+    ledger, roster = (None, None) if rebuilt else (state.ledger, state.roster)
+    if type(record) is Claim and ledger is not None:
+        ledger = ledger.extended(record)  # None when it cannot: built anew when medical_burden asks
+    elif type(record) is RosterRow:
+        roster = None
+    view = PersonView.of(state.person_key, state.masked, kinds, since, ledger, roster)
     only, names = PERSON_READERS[type(record)]  # rules that do not read this kind of record cannot change
     standing, changes = settle(state.standing, judge_person(view, rules, only), since, rules, WHOLE_HISTORY_RULES,
                                judged=names)
     newest = max(state.newest, record.day)
-    new = PersonState(state.person_key, state.masked, newest, records, households, standing, kinds)
+    new = PersonState(state.person_key, state.masked, newest, records, households, standing, kinds, view.ledger,
+                      view.roster)
     if reach.prune_due(state.newest, newest):
         new = prune(new, reach)
     out = Outputs(changes.raised, changes.withdrawn, forward(new, record, joined, records))
@@ -88,6 +95,6 @@ def prune(state: PersonState, reach: Reach) -> PersonState:
     wanted = keep((("", r) for r in state.records.values()), horizon, reach)
     if len(wanted) < len(state.records):
         state.records = {eid: r for eid, r in state.records.items() if eid in wanted}
-        state.kinds = None
+        state.kinds = state.ledger = state.roster = None
     state.standing = keep_standing(state.standing, horizon, reach, WHOLE_HISTORY_RULES)
     return state

@@ -6,6 +6,7 @@ one day). Records are totally ordered by (day, feed, key), whatever order they a
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from operator import attrgetter
@@ -184,6 +185,44 @@ def live_claims(records: Iterable[Record]) -> list[Claim]:
     claims = sorted((r for r in records if type(r) is Claim), key=ORDER)
     reversed_ids = {c.settlement for c in claims if c.reversal}
     return [c for c in claims if not c.reversal and c.settlement not in reversed_ids]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLedger:
+    """One person's medical claims that count, in order, with running sums: a window's total is two
+    bisections. An in-order claim extends it (lists copied at C speed, nothing re-summed); a reversal,
+    or a claim that sorts before the last, builds it anew."""
+
+    live: list[Claim]  # claims no reversal cancels, in order
+    days: list[int]
+    running: list[int]  # running[i] = sum of live[:i]
+    cancelled: frozenset[str]  # settlements a reversal cancels
+
+    @classmethod
+    def build(cls, claims: list[Claim]) -> ClaimLedger:
+        """From every claim of the person, in order (`by_kind`'s group)."""
+        cancelled = frozenset(c.settlement for c in claims if c.reversal)
+        live = [c for c in claims if not c.reversal and c.settlement not in cancelled]
+        running, total = [0], 0
+        for c in live:
+            total += c.out_of_pocket
+            running.append(total)
+        return cls(live, [c.day for c in live], running, cancelled)
+
+    def extended(self, claim: Claim) -> ClaimLedger | None:
+        """With one more claim (None for a reversal: build anew). An earlier claim is inserted and the
+        running sums after it shifted."""
+        if claim.reversal:
+            return None
+        if claim.settlement in self.cancelled:
+            return self  # cancelled by a reversal already here: counts for nothing
+        live, amount = self.live, claim.out_of_pocket
+        if not live or ORDER(live[-1]) < ORDER(claim):
+            return ClaimLedger([*live, claim], [*self.days, claim.day], [*self.running, self.running[-1] + amount],
+                               self.cancelled)
+        at = bisect_right(live, ORDER(claim), key=ORDER)
+        return ClaimLedger([*live[:at], claim, *live[at:]], [*self.days[:at], claim.day, *self.days[at:]],
+                           [*self.running[:at + 1], *(r + amount for r in self.running[at:])], self.cancelled)
 
 
 def by_kind(records: Iterable[Record]) -> dict[type[Record], list[Record]]:

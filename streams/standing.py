@@ -43,10 +43,13 @@ def settle(standing: dict[str, Firing], candidates: Iterable[Firing], since: int
     last = until if until is not None else float("inf")
     if judged is None:
         rejudged: Callable[[Firing], bool] = lambda f: since <= f.day <= last or f.rule in whole_history  # noqa: E731
-        fixed = [f for f in standing.values() if f.day < since and f.rule not in whole_history]
     else:
         rejudged = lambda f: f.rule in judged and (since <= f.day <= last or f.rule in whole_history)  # noqa: E731
-        fixed = [f for f in standing.values() if f.rule in judged and f.day < since and f.rule not in whole_history]
+    candidates = list(candidates)
+    if not candidates and not any(rejudged(f) for f in standing.values()):
+        return standing, Changes([], [])  # nothing judged, nothing to withdraw: the same set (never mutated)
+    fixed = [f for f in standing.values() if (judged is None or f.rule in judged) and f.day < since
+             and f.rule not in whole_history]
     kept = apply_cooldown(candidates, lambda f: rules.for_county(f.township_code).cooldown_days, earlier=fixed)
     now = {f.alert_id: f for f in kept}
     raised = [f for aid, f in now.items() if aid not in standing or standing[aid] != f]
@@ -63,6 +66,9 @@ def tail_agrees(before: dict[str, Firing], after: dict[str, Firing], until: int,
     kept depends only on the kept firings of its person and rule less than a cooldown earlier. When the
     kept firings in the last `cooldown_days` up to `until` are the same before and after, every decision
     after `until` is the same too; else the caller re-judges further."""
+    if after is before:
+        return True
+
     def tail(standing: dict[str, Firing]) -> dict[str, Firing]:
         return {aid: f for aid, f in standing.items() if until - cooldown_days <= f.day <= until}
     return tail(before) == tail(after)

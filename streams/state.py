@@ -30,6 +30,8 @@ class PersonState:
     households: list[str] = field(default_factory=list)  # every household the roster ever put them in
     standing: dict[str, Firing] = field(default_factory=dict)  # alert_id -> firing, while it can still change
     kinds: dict[type[Record], list[Record]] | None = field(default=None, compare=False, repr=False)  # records by type
+    ledger: Any = field(default=None, compare=False, repr=False)  # the medical claims that count, with running sums
+    roster: Any = field(default=None, compare=False, repr=False)  # the person's roster rows, asked as of a day
 
     def to_json(self) -> list:
         return [VERSION, "person", self.person_key, self.masked, self.newest, [encode(r) for r in self.records.values()],
