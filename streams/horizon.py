@@ -50,6 +50,16 @@ def too_late(record: Record, newest: int, reach: Reach, subject: str) -> str | N
             f"more than the allowed lateness of {reach.lateness_days} days (back-test such history with replay)")
 
 
+def all_kept(groups: Iterable[list[Record]] | None, horizon: int, reach: Reach) -> bool:
+    """Whether `keep` would keep every record, known from the oldest of each ordered group alone (no
+    record older than the window ending at the horizon): pruning then costs O(groups), not O(records).
+    None (groups not at hand): not known."""
+    if groups is None:
+        return False
+    window_from = horizon - reach.window_days
+    return all(group[0].day >= window_from for group in groups if group)
+
+
 def keep(records: Iterable[tuple[str, Record]], horizon: int, reach: Reach) -> set[str]:
     """event_ids of (owner, record) pairs a judgement on or after `horizon` may still need."""
     pairs = list(records)

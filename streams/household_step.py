@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from streams.config import RulesConfig
-from streams.horizon import Reach, keep, keep_standing, too_late
+from streams.horizon import Reach, all_kept, keep, keep_standing, too_late
 from streams.household_rules import HOUSEHOLD_READS, HOUSEHOLD_RULES, HouseholdView, judge_household, member_after
 from streams.person_rules import reading
 from streams.person_step import rejudge_from
@@ -77,6 +77,10 @@ def reach_of(new: list[Record], records: dict[str, Record], since: int, reach: R
 
 def prune(state: HouseholdState, reach: Reach) -> HouseholdState:
     horizon = reach.horizon(state.newest)
+    if all(log.derived is not None and all_kept(log.derived.kinds.values(), horizon, reach)
+           for log in state.members.values()):
+        state.standing = keep_standing(state.standing, horizon, reach, frozenset())
+        return state  # no record is old enough to forget
     wanted = keep(((k, r) for k, log in state.members.items() for r in log.records.values()), horizon, reach)
     members = {}
     for person, log in state.members.items():

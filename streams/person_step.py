@@ -11,7 +11,7 @@ from bisect import insort
 
 from schemas.envelope import Envelope
 from streams.config import RulesConfig
-from streams.horizon import Reach, keep, keep_standing, too_late
+from streams.horizon import Reach, all_kept, keep, keep_standing, too_late
 from streams.household_rules import HOUSEHOLD_FEEDS
 from streams.person_rules import PERSON_READERS, WHOLE_HISTORY_RULES, PersonView, judge_person
 from streams.records import ORDER, Claim, Record, RosterRow, by_kind, to_record
@@ -92,7 +92,10 @@ def forward(state: PersonState, record: Record, joined: str | None, everything: 
 def prune(state: PersonState, reach: Reach) -> PersonState:
     """Forget what no judgement at or after the frozen horizon can ask for."""
     horizon = reach.horizon(state.newest)
-    wanted = keep((("", r) for r in state.records.values()), horizon, reach)
+    if all_kept(state.kinds and state.kinds.values(), horizon, reach):
+        wanted = state.records
+    else:
+        wanted = keep((("", r) for r in state.records.values()), horizon, reach)
     if len(wanted) < len(state.records):
         state.records = {eid: r for eid, r in state.records.items() if eid in wanted}
         state.kinds = state.ledger = state.roster = None
