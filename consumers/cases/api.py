@@ -37,7 +37,7 @@ from consumers.cases.deps import (  # noqa: F401 (re-exported: callers import th
     Clock, Me, Store, append, clock_of, current_user, readable, require, store_of, visible,
 )
 from consumers.cases.follow_up import schedule_follow_up
-from consumers.cases.inbox import OPEN_STATES, InboxPage, inbox_page
+from consumers.cases.inbox import OPEN_STATES, SOURCES, InboxPage, inbox_page
 from consumers.cases.lifecycle import InvalidTransition
 from consumers.cases.service import open_store, run, utcnow
 from consumers.cases.store import CaseBusy, CaseStore, IdentityUnknown, VaultError, VaultIndex
@@ -89,7 +89,7 @@ async def list_cases(user: Me, store: Store, response: Response, state: CaseStat
 
 @router.get("/inbox", response_model=InboxPage)
 async def inbox(user: Me, store: Store, clock: Clock, state: str = OPEN_STATES,
-                source: Annotated[str, Query(pattern=r"^(|alert|hotline|application|tip_off|warning_report)$")] = "",
+                source: Annotated[str, Query(pattern=f"^(|{'|'.join(SOURCES)})$")] = "",
                 rule: Annotated[str, Query(max_length=64)] = "", page: Annotated[int, Query(ge=1)] = 1,
                 size: Annotated[int, Query(ge=1, le=500)] = 50) -> InboxPage:
     """My cases in urgency order (severity, then deadline), one page, with the true totals."""

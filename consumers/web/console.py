@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 from consumers.cases.auth import User, can_act, can_reveal, read_token
-from consumers.cases.inbox import OPEN_STATES
+from consumers.cases.inbox import OPEN_STATES, source_of
 from consumers.web import visits
 from consumers.web.backends import BackendError
 from consumers.web.evidence import evidence_lines, summary_text
@@ -120,7 +120,7 @@ async def case_page(request: Request, me: tuple[User, str], case_id: str, *, sta
     row = case.model_dump(mode="json")
     related = await request.app.state.cases.related(token, case_id)
     now = request.app.state.clock()
-    return render(request, "case.html", status=status, case=case, sla=sla_view(row, now),
+    return render(request, "case.html", status=status, case=case, source=source_of(case), sla=sla_view(row, now),
                   next_step=NEXT_STEP.get(str(case.state)), photos=request.app.state.photos.names(case.case_id),
                   may_act=can_act(user, case), may_reveal=can_reveal(user, case),
                   facts=evidence_lines(case.kind, case.evidence), summary=summary_text(case.summary),
