@@ -21,7 +21,7 @@ from schemas.alerts import Alert
 from schemas.envelope import FEEDS, Envelope
 from schemas.settings import Settings
 from schemas.topology import DEAD_LETTERS, HOUSEHOLD_DELTAS, topic_name
-from streams import runs
+from tools import runs
 from streams.app import app_id
 from streams.config import load_rules
 from streams.export import cooled, fold, read_notices

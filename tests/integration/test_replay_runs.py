@@ -10,7 +10,7 @@ import sys
 from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.settings import Settings
-from streams import runs
+from tools import runs
 from streams.topics import create_topics
 
 

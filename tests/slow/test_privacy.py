@@ -21,7 +21,7 @@ from producers.identity import normalise_id
 from producers.publish import ingest_files
 from producers.reader import clean_header, open_text
 from schemas.settings import Settings
-from streams import runs
+from tools import runs
 from streams.app import app_id
 from tools.replay import files_by_feed, replay
 from streams.topics import delete_run, end_offsets, feed_topics, partitions, wait_consumed
