@@ -59,13 +59,15 @@ def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | No
     return None
 
 
-def new_app(settings: Settings) -> faust.App:
+def new_app(settings: Settings, name: str | None = None) -> faust.App:
+    """The pipeline's faust App (`name` defaults to app_id(settings); the bench's bare agent takes another)."""
+    name = name or app_id(settings)
     return App(
-        app_id(settings),
+        name,
         broker=f"kafka://{settings.kafka_bootstrap}",
         broker_credentials=broker_credentials(settings),
         store=settings.store,
-        datadir=str(settings.data_dir / "faust" / app_id(settings)),  # one store per app: ids never share tables
+        datadir=str(settings.data_dir / "faust" / name),  # one store per app: ids never share tables
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
         broker_session_timeout=settings.broker_session_timeout,
