@@ -120,11 +120,16 @@ def as_current(event: faust.types.EventT) -> None:
     faust_streams._current_event.set(weakref.ref(event))
 
 
-def store(table: faust.Table, changed: dict) -> None:
-    """One table write per key per batch: the key's last state, under the event that made it."""
+async def store(table: faust.Table, changed: dict) -> None:
+    """One table write per key per batch: the key's last state, under the event that made it. A write
+    queues its changelog message in faust's producer buffer; a full buffer is drained here, before
+    faust's conductor would stop for it with a warning per batch."""
+    buffer = table.app.producer.buffer
     for key, (state, event) in changed.items():
         as_current(event)
         table[key] = state
+        if buffer.size >= buffer.max_messages:
+            await buffer.flush_atmost(buffer.max_messages // 2)
 
 
 def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
@@ -202,7 +207,7 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
             changed: dict = {}
             for event in batch:
                 await judge_person(event, changed)
-            store(people, changed)
+            await store(people, changed)
 
     @app.agent(deltas_topic, name="judge-households")
     async def judge_households(stream):
@@ -211,7 +216,7 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
             changed: dict = {}
             for event in batch:
                 await judge_household(event, changed)
-            store(households, changed)
+            await store(households, changed)
 
     return Pipeline(app, feeds_topic, deltas_topic, alerts_topic, dead_letters_topic,
                     people, households, judge_people, judge_households)
