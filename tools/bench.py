@@ -1,14 +1,18 @@
-"""`safetynet bench` / `make bench`: the stream processors measured against raw Kafka, in one run.
+"""`safetynet bench` / `make bench`: the stream processors measured against raw Kafka and bare faust, in one run.
 
-(a) raw aiokafka consume rate of the feed events, (b) the stateful pipeline's rate on the same
-events, (c) their ratio, (d) event-to-alert latency at a fixed 1,000 events/s, (e) replay time
-for a city of `--replay-events` rows through `safetynet replay`, (f) worker RSS per tracked person.
+Every key of issue 13's table (TARGETS), on the same broker and the same simulated city's events:
+raw aiokafka consume, a bare faust agent with one table write per event (`faust_fold_eps`, tools/fold.py),
+the pipeline with one worker and with two workers on two partitions over one, event-to-alert latency
+at 1,000 events/s, Kafka replays of `--replay-events` rows (2 workers, and 1), worker RSS per tracked
+person, ingest (producers.bench), and the step functions alone (tools/bench_direct.py).
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import json
+import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -22,20 +26,20 @@ from schemas.alerts import AlertNotice
 from schemas.envelope import DisabilityCertificate, Envelope
 from schemas.settings import Settings
 from streams.app import app_id
-from tools.replay import drain, files_by_feed, replay, start_worker, stop_worker
+from streams.topics import create_topics, delete_run, pipeline_topics, wait_group_stable
 from tools.bench_direct import TARGETS as DIRECT_TARGETS
 from tools.bench_direct import direct_figures, direct_rows
-from streams.topics import (committed, create_topics, delete_run, end_offsets, feed_topics, pipeline_topics,
-                            wait_group_stable)
+from tools.bench_runs import (fold_rate, ingest_city, partitioned_rate, pipeline_rate, raw_consume, rss_bytes)
+from tools.replay import replay, start_worker, stop_worker
 
 ROWS_PER_SCALE = 490_000  # rows the simulator writes at --scale 1.0 (about 130,000 monitored people)
 
 
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+def machine() -> dict:
+    """What the figures were measured on: cores, RAM, and the load when the run began."""
+    mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:"))
+    return {"cores": os.cpu_count(), "ram_gib": round(int(mem.split()[1]) / 2**20, 1),
+            "load_average": round(os.getloadavg()[0], 1), "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def city(out: Path, rows: int, seed: int = 3) -> Path:
@@ -43,50 +47,6 @@ def city(out: Path, rows: int, seed: int = 3) -> Path:
 
     simulate(out, scale=max(rows / ROWS_PER_SCALE, 0.002), seed=seed)
     return out
-
-
-async def ingest_city(settings: Settings, directory: Path) -> int:
-    from producers.publish import ingest_files
-
-    published = 0
-    for feed, paths in files_by_feed(directory).items():
-        published += (await ingest_files(settings, feed, paths)).published
-    return published
-
-
-async def raw_consume(settings: Settings, expected: int) -> tuple[float, int]:
-    """Plain aiokafka: fetch every feed event once (bytes only). Returns (events/s, distinct people)."""
-    consumer = AIOKafkaConsumer(*feed_topics(settings), bootstrap_servers=settings.kafka_bootstrap,
-                                group_id=f"{settings.topic_prefix}raw", auto_offset_reset="earliest",
-                                enable_auto_commit=False, max_partition_fetch_bytes=8 << 20)
-    await consumer.start()
-    seen, people, started = 0, set(), time.perf_counter()
-    try:
-        while seen < expected:
-            for records in (await consumer.getmany(timeout_ms=1000, max_records=10_000)).values():
-                seen += len(records)
-                people.update(r.key for r in records)
-        return seen / (time.perf_counter() - started), len(people)
-    finally:
-        await consumer.stop()
-
-
-async def pipeline_rate(settings: Settings, worker, total: int) -> float:
-    """Events/s from the first committed offset to the last: worker start-up is not counted."""
-    group, targets = app_id(settings), await end_offsets(settings, feed_topics(settings))
-    first = None
-    while True:
-        done = sum(max(o, 0) for tp, o in (await committed(settings, group)).items() if tp in targets)
-        now = time.perf_counter()
-        if first is None and done > 0:
-            first = (now, done)
-        if done >= total:
-            break
-        if worker.poll() is not None:
-            raise RuntimeError("the worker died during the benchmark")
-        await asyncio.sleep(0.1)
-    await drain(settings, [worker], timeout=600)
-    return (total - first[1]) / max(now - first[0], 1e-9)
 
 
 def certificate_event(i: int) -> Envelope:
@@ -149,11 +109,13 @@ async def measure(settings: Settings, events: int, replay_events: int, work: Pat
         idle_rss = rss_bytes(worker.pid)
         stop_worker(worker)
 
-        # (a) raw consume
+        # (a) raw consume, then the bare faust agent, on the same events
         await create_topics(base, pipeline_topics(base))
-        total = await ingest_city(base, city(work / "city", events))
+        city_dir = city(work / "city", events)
+        total = await ingest_city(base, city_dir)
         figures["events"] = total
         figures["raw_consume_eps"], people = await raw_consume(base, total)
+        figures["faust_fold_eps"] = await fold_rate(base, total, logs / "bench-fold.log")
 
         # (b) the pipeline on the same events, (f) its memory afterwards
         worker = start_worker(base, None, logs / "bench-pipeline.log")
@@ -163,9 +125,15 @@ async def measure(settings: Settings, events: int, replay_events: int, work: Pat
         finally:
             stop_worker(worker)
         figures["pipeline_to_raw"] = figures["pipeline_eps"] / figures["raw_consume_eps"]
+        figures["pipeline_to_fold"] = figures["pipeline_eps"] / figures["faust_fold_eps"]
         figures["tracked_people"] = people
         figures["rss_bytes_per_person"] = max(loaded_rss - idle_rss, 0) / max(people, 1)
         figures["rss_idle_bytes"], figures["rss_loaded_bytes"] = idle_rss, loaded_rss
+
+        # (g) two workers on two partitions over one worker on one, the same events
+        figures["pipeline_eps_1_partition"] = await partitioned_rate(base, city_dir, 1, logs)
+        figures["pipeline_eps_2_workers"] = await partitioned_rate(base, city_dir, 2, logs)
+        figures["two_worker_speedup"] = figures["pipeline_eps_2_workers"] / figures["pipeline_eps_1_partition"]
 
         # (d) latency at 1,000 events/s on a fresh pipeline
         live = base.model_copy(update={"topic_prefix": base.topic_prefix + "live."})
@@ -180,47 +148,85 @@ async def measure(settings: Settings, events: int, replay_events: int, work: Pat
         figures["p50_ms"] = statistics.median(lat) if lat else None
         figures["p99_ms"] = lat[int(len(lat) * 0.99) - 1] if lat else None
 
-        # (e) a whole replay, files to alerts
+        # (e) whole replays, files to alerts: two workers (the target), and one
         replay_dir = city(work / "replay", replay_events, seed=5)
-        result = await replay(replay_dir, settings, workers=1, timeout=7200)
-        figures["replay_rows"] = result.rows_read
-        figures["replay_s"] = result.seconds["total"]
-        figures["replay_1m_s"] = result.seconds["total"] * 1_000_000 / max(result.rows_read, 1)
-        figures["replay_alerts"] = len(result.alerts)
+        for workers, suffix in ((2, ""), (1, "_1_worker")):
+            result = await replay(replay_dir, settings, workers=workers, timeout=7200)
+            figures["replay_rows"] = result.rows_read
+            figures[f"replay_s{suffix}"] = result.seconds["total"]
+            figures[f"replay_1m_s{suffix}"] = result.seconds["total"] * 1_000_000 / max(result.rows_read, 1)
+            figures[f"replay_alerts{suffix}"] = len(result.alerts)
         figures.update(direct_figures(replay_dir, settings))
     finally:
-        await delete_run(base, app_id(base))
-        for sub in ("idle", "live"):
-            run = base.model_copy(update={"topic_prefix": f"{base.topic_prefix}{sub}."})
+        for sub in ("", "idle.", "live."):
+            run = base.model_copy(update={"topic_prefix": f"{base.topic_prefix}{sub}"})
             await delete_run(run, app_id(run))
+        remove_stores(base)
     return figures
 
 
-TARGETS = {"pipeline_eps": ">= 5,000 /s", "p99_ms": "<= 100 ms", **DIRECT_TARGETS}
+def remove_stores(base: Settings) -> None:
+    """The run's RocksDB stores (pipeline, bare agent, each worker of the partitioned runs): ~1 kB per event."""
+    run = app_id(base).removesuffix("safetynet-streams")
+    for store in (*base.data_dir.glob(f"faust/{run}*"), *base.data_dir.glob(f"worker-*/faust/{run}*")):
+        shutil.rmtree(store, ignore_errors=True)
+
+
+TARGETS = {"faust_fold_eps": "measured in every run", "pipeline_eps": ">= 0.5 x faust_fold_eps",
+           "pipeline_to_fold": ">= 0.5", "pipeline_to_raw": "reported", "p99_ms": "<= 100 ms (stretch 50)",
+           "replay_1m_s": "<= 600 s (2 workers)", "rss_bytes_per_person": "<= 1,000",
+           "two_worker_speedup": ">= 1.6", "ingest_rows_per_s": ">= 50,000", **DIRECT_TARGETS}
+
+
+def rows(figures: dict) -> list[tuple[str, object, str]]:
+    """(figure, value, target and what it was measured on) for every key of TARGETS."""
+    f = figures
+    return [
+        ("events", f["events"], "feed events of a simulated city, the same for every rate below"),
+        ("raw_consume_eps", round(f["raw_consume_eps"]), "baseline: plain aiokafka, bytes only"),
+        ("faust_fold_eps", round(f["faust_fold_eps"]), f"{TARGETS['faust_fold_eps']}: bare agent, 1 RocksDB write per event"),
+        ("pipeline_eps", round(f["pipeline_eps"]), f"{TARGETS['pipeline_eps']} = {0.5 * f['faust_fold_eps']:,.0f}; 1 worker"),
+        ("pipeline_to_fold", f"{f['pipeline_to_fold']:.3f}", TARGETS["pipeline_to_fold"]),
+        ("pipeline_to_raw", f"{f['pipeline_to_raw']:.4f}", TARGETS["pipeline_to_raw"]),
+        ("two_worker_speedup", f"{f['two_worker_speedup']:.2f}",
+         f"{TARGETS['two_worker_speedup']}; {f['pipeline_eps_2_workers']:,.0f}/s on 2 partitions over "
+         f"{f['pipeline_eps_1_partition']:,.0f}/s on 1"),
+        ("p50_ms", f"{f['p50_ms']:.1f}", f"{f['latency_samples']} alerts at 1,000 events/s"),
+        ("p99_ms", f"{f['p99_ms']:.1f}", TARGETS["p99_ms"]),
+        ("replay_1m_s", f"{f['replay_1m_s']:.1f}",
+         f"{TARGETS['replay_1m_s']}; measured {f['replay_s']:.1f} s for {f['replay_rows']} rows"),
+        ("replay_1m_s_1_worker", f"{f['replay_1m_s_1_worker']:.1f}",
+         f"reported; measured {f['replay_s_1_worker']:.1f} s for {f['replay_rows']} rows"),
+        ("rss_bytes_per_person", round(f["rss_bytes_per_person"]),
+         f"{TARGETS['rss_bytes_per_person']}; {f['tracked_people']} people"),
+        ("ingest_rows_per_s", f.get("ingest_rows_per_s", "-"),
+         f"{TARGETS['ingest_rows_per_s']}; file to topic, {f.get('ingest_rows', 0):,} medical rows "
+         f"(one process: {f.get('ingest_one_process_rows_per_s', '-')}/s)"),
+        *direct_rows(figures)]
 
 
 def table(figures: dict) -> str:
-    rows = [("events", figures["events"], ""),
-            ("raw_consume_eps", round(figures["raw_consume_eps"]), "baseline"),
-            ("pipeline_eps", round(figures["pipeline_eps"]), TARGETS["pipeline_eps"]),
-            ("pipeline_to_raw", f"{figures['pipeline_to_raw']:.3f}", ""),
-            ("p50_ms", f"{figures['p50_ms']:.1f}", f"{figures['latency_samples']} alerts at 1,000 events/s"),
-            ("p99_ms", f"{figures['p99_ms']:.1f}", TARGETS["p99_ms"]),
-            ("replay_1m_s", f"{figures['replay_1m_s']:.1f}",
-             f"measured {figures['replay_s']:.1f} s for {figures['replay_rows']} rows"),
-            ("rss_bytes_per_person", round(figures["rss_bytes_per_person"]),
-             f"{figures['tracked_people']} people; x100,000 = {figures['rss_bytes_per_person'] * 1e5 / 2**20:.0f} MiB"),
-            *direct_rows(figures)]
-    width = max(len(r[0]) for r in rows)
-    return "\n".join(f"{name:<{width}}  {str(value):>12}  {note}" for name, value, note in rows)
+    found = rows(figures)
+    width = max(len(r[0]) for r in found)
+    m = figures["machine"]
+    lines = [f"{'figure':<{width}}  {'value':>12}  target / note",
+             *(f"{name:<{width}}  {str(value):>12}  {note}" for name, value, note in found),
+             f"machine: {m['cores']} cores, {m['ram_gib']} GiB RAM, load {m['load_average']} at start "
+             f"({figures['load_average_end']} at end), {m['at']}"]
+    return "\n".join(lines)
 
 
 def main(settings: Settings, events: int, replay_events: int, json_out: Path | None) -> dict:
     from infra.stack import ensure_running
+    from producers.bench import measure as measure_ingest
 
     ensure_running(settings)
+    figures: dict = {"machine": machine()}
     with tempfile.TemporaryDirectory() as work:
-        figures = asyncio.run(measure(settings, events, replay_events, Path(work)))
+        figures.update(asyncio.run(measure(settings, events, replay_events, Path(work))))
+    ingest_rows = min(events, 200_000)
+    figures.update({"ingest_rows": ingest_rows, **measure_ingest(ingest_rows, settings)})
+    figures["load_average_end"] = round(os.getloadavg()[0], 1)
     print(table(figures))
     if json_out:
         json_out.write_text(json.dumps(figures, indent=2))

@@ -26,17 +26,18 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 
 from consumers.cases import lifecycle, metrics
 from consumers.cases.api_models import (  # noqa: F401 (re-exported: callers import them from here)
-    Body, CaseSummary, Login, RevealedIdentity, RevealRequest, Session, TransitionRequest, summarize,
+    Body, CaseSummary, ErasureRequest, Login, RevealedIdentity, RevealRequest, Session, TransitionRequest, summarize,
 )
 from consumers.cases.auth import (
-    UserRecord, authenticate, can_act, can_export_decisions, can_read, can_reveal, issue_token, load_users,
+    UserRecord, authenticate, can_act, can_erase, can_export_decisions, can_read, can_reveal, issue_token, load_users,
 )
 from consumers.cases.decisions import DecisionsExport, DecisionsRequest, export_decisions
+from consumers.cases.erasure import Erasure, erase_person
 from consumers.cases.deps import (  # noqa: F401 (re-exported: callers import them from here)
     Clock, Me, Store, append, clock_of, current_user, readable, require, store_of, visible,
 )
 from consumers.cases.follow_up import schedule_follow_up
-from consumers.cases.inbox import OPEN_STATES, InboxPage, inbox_page
+from consumers.cases.inbox import OPEN_STATES, SOURCES, InboxPage, inbox_page
 from consumers.cases.lifecycle import InvalidTransition
 from consumers.cases.service import open_store, run, utcnow
 from consumers.cases.store import CaseBusy, CaseStore, IdentityUnknown, VaultError, VaultIndex
@@ -88,7 +89,7 @@ async def list_cases(user: Me, store: Store, response: Response, state: CaseStat
 
 @router.get("/inbox", response_model=InboxPage)
 async def inbox(user: Me, store: Store, clock: Clock, state: str = OPEN_STATES,
-                source: Annotated[str, Query(pattern=r"^(|alert|hotline|application|tip_off|warning_report)$")] = "",
+                source: Annotated[str, Query(pattern=f"^(|{'|'.join(SOURCES)})$")] = "",
                 rule: Annotated[str, Query(max_length=64)] = "", page: Annotated[int, Query(ge=1)] = 1,
                 size: Annotated[int, Query(ge=1, le=500)] = 50) -> InboxPage:
     """My cases in urgency order (severity, then deadline), one page, with the true totals."""
@@ -172,6 +173,17 @@ async def decisions(body: DecisionsRequest, user: Me, store: Store, clock: Clock
         raise HTTPException(503, f"case {exc} is being changed by someone else; try again") from None
     metrics.EXPORTED.inc(len(export.rows))
     return export
+
+
+@router.post("/people/{person_key}/erase", response_model=Erasure)
+async def erase(person_key: str, body: ErasureRequest, user: Me, store: Store, clock: Clock, request: Request) -> Erasure:
+    """Erase a person: their sealed identity and the text of every case about them (administrators only)."""
+    if not can_erase(user):
+        raise HTTPException(403, "only an administrator may erase a person")
+    try:
+        return await erase_person(store, request.app.state.vault, person_key, actor=user.user, at=clock())
+    except CaseBusy as exc:
+        raise HTTPException(503, f"a case of this person is being changed by someone else; try again ({exc})") from None
 
 
 async def open_first(vault: VaultIndex, keys: list[str], case_id: str):

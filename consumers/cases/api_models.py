@@ -34,6 +34,10 @@ class RevealRequest(Body):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class ErasureRequest(Body):
+    reason: str = Field(min_length=4, max_length=500, description="why (a request of the person, a court order...)")
+
+
 class CaseSummary(Body):
     case_id: str
     kind: str

@@ -170,5 +170,9 @@ def can_export_decisions(user: User) -> bool:
     return user.role == "admin"
 
 
+def can_erase(user: User) -> bool:
+    return user.role == "admin"
+
+
 class InvalidToken(Exception):
     """A token that was tampered with, expired, or signed with another secret."""

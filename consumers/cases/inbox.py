@@ -18,7 +18,7 @@ from consumers.cases.sla import reached, sla_for
 from schemas.alerts import SEVERITY_RANK
 from schemas.cases import Case, CaseState
 
-SOURCES = ("alert", "hotline", "application", "tip_off", "warning_report")
+SOURCES = ("alert", "hotline", "application", "tip_off", "warning_report", "screening", "follow_up")
 OPEN_STATES = "open_work"  # the default filter: everything not closed
 
 
@@ -36,7 +36,10 @@ def indexes_of(user: User) -> list[tuple[str, str]]:
 
 
 def source_of(case: Case) -> str:
-    """系统预警 (`alert`) or the channel a request came through, also when its person is unidentified."""
+    """系统预警 (`alert`), the channel a request came through (also when its person is unidentified), a
+    caseworker's own 摸排 (`screening`) or the 回访 after a grant (`follow_up`)."""
+    if case.kind == "follow_up":
+        return "follow_up"
     return case.channel or ("alert" if case.category != "channel" else "hotline")
 
 

@@ -67,6 +67,14 @@ class VaultIndex:
                 else:
                     self.sealed[record.key.decode()] = record.value
 
+    async def erase(self, person_key: str, producer: AIOKafkaProducer) -> bool:
+        """A tombstone for the person's sealed identity (compaction then drops the record itself).
+        True when there was one. A later department row about the person seals a new one."""
+        await self.refresh()
+        await producer.send_and_wait(self.settings.topic(VAULT_TOPIC), key=person_key.encode(), value=None)
+        async with self._lock:
+            return self.sealed.pop(person_key, None) is not None
+
     def load(self, records: Iterable[tuple[str, bytes]]) -> None:
         self.sealed.update(records)
 

@@ -135,6 +135,16 @@ class CaseStore:
             except TimeoutError:
                 raise CaseBusy(f"{case_id}: Kafka did not acknowledge within {LOCK_HOLD_S:.0f} s") from None
 
+    async def erase_text(self, case_id: str) -> Case | None:
+        """Drop the case's data key, then project the case again from its log: its text reads ERASED."""
+        async with self._locked(case_id):
+            await self.keys.forget(case_id)
+            records = [r for r in await read_to_end(self.settings, self.topic) if r.key == case_id.encode()]
+            case = replay(sealing.load_event(r.value, self.keys.get) for r in records).get(case_id)
+            if case is not None:
+                await self._project(case, await self.find(case_id))
+            return case
+
     async def rebuild(self) -> int:
         """Replace the projection with a replay of the whole log; returns the number of cases."""
         records = await read_to_end(self.settings, self.topic)

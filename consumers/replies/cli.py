@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from schemas.settings import load_settings
+from schemas.settings import load_service_settings
 
 
 @click.group()
@@ -20,5 +20,5 @@ def run(config_file: Path | None) -> None:
     from consumers.process import serve_with_clients
     from consumers.replies.service import serve
 
-    settings = load_settings(config_file)
+    settings = load_service_settings(config_file)
     serve_with_clients(settings, lambda **clients: serve(settings, **clients))

@@ -5,6 +5,7 @@ tracker decides (403 another township, 409 a wrong step) and the page shows its 
 """
 from __future__ import annotations
 
+import time
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, get_args
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 from consumers.cases.auth import User, can_act, can_reveal, read_token
-from consumers.cases.inbox import OPEN_STATES
+from consumers.cases.inbox import OPEN_STATES, source_of
 from consumers.web import visits
 from consumers.web.backends import BackendError
 from consumers.web.evidence import evidence_lines, summary_text
@@ -96,12 +97,13 @@ async def inbox(request: Request, me: Session, state: str = OPEN_STATES, source:
     user, token = me
     state = state if state in STATE_FILTERS else OPEN_STATES
     source, rule = (source if source in SOURCES else ""), (rule if rule in KINDS else "")
+    rendered_at = time.time()  # before the rows are read: the live feed sends what opens after it
     found = await request.app.state.cases.inbox(token, state="" if state == "all" else state, source=source,
                                                 rule=rule, page=max(1, min(page, 100_000)))
     now = request.app.state.clock()
     rows = [dict(row, sla=sla_view(row, now)) for row in found["items"]]
     return render(request, "inbox.html", rows=rows, found=found, state=state, source=source, rule=rule,
-                  state_filters=STATE_FILTERS)
+                  state_filters=STATE_FILTERS, rendered_at=f"{rendered_at:.3f}")
 
 
 @router.get("/console/alerts/{alert_id}")
@@ -120,7 +122,7 @@ async def case_page(request: Request, me: tuple[User, str], case_id: str, *, sta
     row = case.model_dump(mode="json")
     related = await request.app.state.cases.related(token, case_id)
     now = request.app.state.clock()
-    return render(request, "case.html", status=status, case=case, sla=sla_view(row, now),
+    return render(request, "case.html", status=status, case=case, source=source_of(case), sla=sla_view(row, now),
                   next_step=NEXT_STEP.get(str(case.state)), photos=request.app.state.photos.names(case.case_id),
                   may_act=can_act(user, case), may_reveal=can_reveal(user, case),
                   facts=evidence_lines(case.kind, case.evidence), summary=summary_text(case.summary),

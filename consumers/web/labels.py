@@ -32,7 +32,7 @@ KINDS: dict[str, str] = {
 }
 # Where an inbox item comes from (the kind of item), for the inbox filter and each row's tag.
 SOURCES: dict[str, str] = {"alert": "系统预警", "application": "申请", "tip_off": "举报", "warning_report": "我要预警",
-                           "hotline": "12345"}
+                           "hotline": "12345", "screening": "入户摸排", "follow_up": "救助回访"}
 
 # Why a case exists, in one sentence a caseworker can check against the evidence (spec section 3).
 WHY: dict[str, str] = {

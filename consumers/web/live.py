@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -33,6 +33,7 @@ from schemas.townships import places
 
 router = APIRouter()
 BLOCK_MS = 2000
+RENDER_MARGIN = timedelta(seconds=5)  # clock skew between the tracker (opened_at) and this process
 
 
 def groups_for(user: User, routing: RoutingConfig) -> list[str]:
@@ -75,10 +76,15 @@ def sse(event: str, data: dict) -> str:
 
 async def inbox_events(user: User, token: str, *, cases: CasesClient, redis, routing: RoutingConfig,
                        now: Callable[[], datetime], state: str = "", rule: str = "",
-                       source: str = "") -> AsyncIterator[str]:
-    """The SSE stream of one inbox until the client goes away or the token expires."""
+                       source: str = "", rendered: datetime | None = None) -> AsyncIterator[str]:
+    """The SSE stream of one inbox until the client goes away or the token expires.
+
+    `rendered`: when the page read its rows. A case opened since (or just before: the tracker's and
+    our clocks) may be missing from the page, so the first round sends it as new."""
     streams = {f"inbox:{group}": await _last_id(redis, f"inbox:{group}") for group in groups_for(user, routing)}
-    seen = {row["case_id"]: row["version"] for row in await cases.list(token)}
+    cutoff = (rendered - RENDER_MARGIN) if rendered else None
+    seen = {row["case_id"]: row["version"] for row in await cases.list(token)
+            if cutoff is None or datetime.fromisoformat(row["opened_at"]) < cutoff}
     yield "retry: 3000\n\n"
     while True:
         for stream, entries in await redis.xread(streams, block=BLOCK_MS, count=50) or []:
@@ -104,13 +110,16 @@ async def inbox_events(user: User, token: str, *, cases: CasesClient, redis, rou
 
 
 @router.get("/console/events")
-async def events(request: Request, me: Session, state: str = "", rule: str = "", source: str = "") -> StreamingResponse:
+async def events(request: Request, me: Session, state: str = "", rule: str = "", source: str = "",
+                 rendered: float = 0.0) -> StreamingResponse:
+    """`rendered`: the page's `rendered_at` (seconds since the epoch), so no case falls between page and stream."""
     user, token = me
     state = state if state in STATES or state in (OPEN_STATES, "all") else ""
     rule, source = (rule if rule in KINDS else ""), (source if source in SOURCES else "")
     app = request.app.state
+    when = datetime.fromtimestamp(rendered, UTC) if 0 < rendered < 1e11 else None
     stream = inbox_events(user, token, cases=app.cases, redis=app.redis, routing=app.routing, now=app.clock,
-                          state=state, rule=rule, source=source)
+                          state=state, rule=rule, source=source, rendered=when)
     return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

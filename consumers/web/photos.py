@@ -67,6 +67,15 @@ class PhotoStore:
         folder = self._folder(case_id)
         return sorted(p.name for p in folder.iterdir() if NAME.match(p.name)) if folder.is_dir() else []
 
+    def erase(self, case_id: str) -> int:
+        """Delete the case's photos; how many there were."""
+        names = self.names(case_id)
+        for name in names:
+            (self._folder(case_id) / name).unlink(missing_ok=True)
+        if (folder := self._folder(case_id)).is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        return len(names)
+
     def path(self, case_id: str, name: str) -> Path | None:
         if not NAME.match(name):
             return None

@@ -100,6 +100,9 @@ def test_screening_and_the_year_to_date_page(new_page) -> None:
     expect(worker.locator("#cases .case-row").filter(has_text="入户摸排")).to_have_count(0)  # still on the form page
     worker.goto("/console")
     expect(worker.locator("#cases .case-row").filter(has_text="入户摸排")).to_be_visible(timeout=LIVE_S)
+    worker.locator('a[data-source="screening"]').click()  # its own tab, not under 12345
+    expect(worker.locator("#cases .case-row").filter(has_text="入户摸排")).to_be_visible()
+    expect(worker.locator('a[data-source="hotline"] .count')).to_have_text("0")
 
     login(supervisor, "supervisor1")
     supervisor.goto("/bureau/ytd")

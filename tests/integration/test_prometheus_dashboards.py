@@ -61,6 +61,7 @@ def produce_metrics() -> None:
     notifier.PENDING.set(2)
     notifier.OLDEST_PENDING.set(30)
     notifier.REDIS_WAITS.inc(0)
+    notifier.ROBOT_HELD.labels("340403001").inc(3)
     sink.ROWS.labels("events").inc(1000)
     sink.BATCH_LATENCY.labels("events").observe(0.05)
     sink.LAG.labels("feed.medical").set(12)

@@ -58,3 +58,12 @@ def test_the_filer_always_sees_their_ticket_and_refusals_say_why():
     assert "只读" in refusal(auditor, ticket) and not can_act(auditor, ticket)
     stranger = User(user="cw9", role="caseworker", township_code="340404001")
     assert "田家庵区 田东街道" in refusal(stranger, case("x"))
+
+
+def test_screenings_and_follow_ups_have_their_own_tabs_not_12345():
+    follow_up = case("CF1", channel=None).model_copy(update={"kind": "follow_up", "category": "channel"})
+    cases = [case("a1"), case("s1", channel="screening", severity=None), follow_up, case("h1", channel="hotline")]
+    page = inbox_page(cases, T0)
+    assert page.by_source == {"alert": 1, "screening": 1, "follow_up": 1, "hotline": 1}
+    assert [i["case_id"] for i in inbox_page(cases, T0, source="follow_up").items] == ["CF1"]
+    assert [i["case_id"] for i in inbox_page(cases, T0, source="hotline").items] == ["h1"]

@@ -98,3 +98,17 @@ async def test_state_reaches_the_changelog_through_the_state_codec(pipeline):
     topic, table = pipeline.people.changelog_topic, pipeline.people
     encoded = topic.prepare_value(table[f.key(A)], table.value_serializer)[0]
     assert loads(encoded) == table[f.key(A)]
+
+
+async def test_a_batch_writes_each_key_once_with_its_last_state(pipeline, monkeypatch):
+    import streams.app as app_module
+
+    monkeypatch.setattr(app_module, "BATCH_EVENTS", 3)  # the three events below are one batch
+    monkeypatch.setattr(app_module, "BATCH_WITHIN", 60.0)
+    written, on_key_set = [], pipeline.people.on_key_set
+    monkeypatch.setattr(pipeline.people, "on_key_set", lambda key, value: (written.append(key), on_key_set(key, value)))
+    await put_people(pipeline, f.roster(A, "2025-01-01", income=100000), f.claim(A, "2025-02-01", "JS1", 1000),
+                     f.claim(A, "2025-03-01", "JS2", 30000))
+    assert written == [f.key(A)]
+    assert len(pipeline.people[f.key(A)].records) == 3
+    assert [(v.action, v.alert.rule) for _, v in pipeline.sent["alerts"]] == [("raised", "medical_burden")]
