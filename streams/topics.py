@@ -72,6 +72,10 @@ async def delete_topics(settings: Settings, *prefixes: str) -> None:
 async def delete_run(settings: Settings, group: str) -> None:
     """Remove a finished run's topics, its faust-internal topics (named after the group) and the group."""
     await delete_topics(settings, settings.topic_prefix, f"{group}-")
+    await delete_group(settings, group)
+
+
+async def delete_group(settings: Settings, group: str) -> None:
     admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:

@@ -13,12 +13,11 @@ import time
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.settings import Settings
 from streams.app import app_id
-from streams.topics import (committed, create_topics, delete_run, end_offsets, feed_topics, pipeline_topics,
-                            wait_group_stable)
+from streams.topics import (committed, create_topics, delete_group, delete_run, end_offsets, feed_topics,
+                            pipeline_topics, wait_group_stable)
 from tools.fold import fold_id
 from tools.replay import drain, files_by_feed, start_worker, stop_worker, worker_env
 
@@ -95,17 +94,6 @@ async def fold_rate(settings: Settings, total: int, log: Path) -> float:
     finally:
         stop_worker(proc)
         await delete_group(settings, fold_id(settings))
-
-
-async def delete_group(settings: Settings, group: str) -> None:
-    admin = AIOKafkaAdminClient(**settings.kafka_options())
-    await admin.start()
-    try:
-        await admin.delete_consumer_groups([group])
-    except Exception:  # noqa: BLE001 - a group that never formed has nothing to delete
-        pass
-    finally:
-        await admin.close()
 
 
 async def partitioned_rate(base: Settings, city_dir: Path, workers: int, logs: Path) -> float:
