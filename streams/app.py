@@ -170,35 +170,19 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         await dead_letters_topic.send(value={"stage": stage, "reason": reason[:500], "event": body,
                                             "at": datetime.now(timezone.utc).isoformat()})
 
-    async def judge_person(event: faust.types.EventT, changed: dict) -> None:
-        envelope: Envelope = event.value
-        started = time.perf_counter()
+    async def judge(event: faust.types.EventT, changed: dict, table: faust.Table, step, key: str, stage: str) -> None:
+        """One input against its key's state (the batch's newest, else the table's); outputs sent in order,
+        the new state kept in `changed` for the batch's one write. One bad input must not stop the stream."""
         as_current(event)
         try:
-            key = envelope.person_key
-            before = changed[key][0] if key in changed else people.get(key)
-            state, out = step_person(before, envelope, rules, reach)
-            await emit(out, "people", envelope)
-            if state is not before:
-                changed[key] = (state, event)
-        except Exception as exc:  # one bad event must not stop the stream
-            log.exception("people: could not judge event %s", envelope.event_id)
-            await dead_letter(envelope, f"{type(exc).__name__}: {exc}", "people", type(exc).__name__)
-        metrics.observe(envelope.feed, started, envelope.event_time)
-
-    async def judge_household(event: faust.types.EventT, changed: dict) -> None:
-        delta: MemberDelta = event.value
-        as_current(event)
-        try:
-            key = delta.household
-            before = changed[key][0] if key in changed else households.get(key)
-            state, out = step_household(before, delta, rules, reach)
-            await emit(out, "households", delta)
+            before = changed[key][0] if key in changed else table.get(key)
+            state, out = step(before, event.value, rules, reach)
+            await emit(out, stage, event.value)
             if state is not before:
                 changed[key] = (state, event)
         except Exception as exc:
-            log.exception("households: could not judge a delta of %s", delta.household)
-            await dead_letter(delta, f"{type(exc).__name__}: {exc}", "households", type(exc).__name__)
+            log.exception("%s: could not judge an input of %s", stage, key)  # keys are pseudonyms
+            await dead_letter(event.value, f"{type(exc).__name__}: {exc}", stage, type(exc).__name__)
 
     @app.agent(feeds_topic, name="judge-people")
     async def judge_people(stream):
@@ -206,7 +190,10 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         async for batch in batches(stream):
             changed: dict = {}
             for event in batch:
-                await judge_person(event, changed)
+                envelope: Envelope = event.value
+                started = time.perf_counter()
+                await judge(event, changed, people, step_person, envelope.person_key, "people")
+                metrics.observe(envelope.feed, started, envelope.event_time)
             await store(people, changed)
 
     @app.agent(deltas_topic, name="judge-households")
@@ -215,7 +202,7 @@ def create_app(settings: Settings, rules: RulesConfig) -> Pipeline:
         async for batch in batches(stream):
             changed: dict = {}
             for event in batch:
-                await judge_household(event, changed)
+                await judge(event, changed, households, step_household, event.value.household, "households")
             await store(households, changed)
 
     return Pipeline(app, feeds_topic, deltas_topic, alerts_topic, dead_letters_topic,
