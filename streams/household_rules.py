@@ -128,6 +128,14 @@ class HouseholdView:
     def active_on(self, day: int, members: list[str]) -> bool:
         return any(self.members[k].roster.active_on(day) is not None for k in members)
 
+    def household_of(self, owner: str, day: int):
+        """(members, roster row) on `day` when `owner` belongs to the household then and it is active; else None."""
+        members = self.members_on(day)
+        row = self.rows.as_of(day)
+        if owner not in members or row is None or not self.active_on(day, members):
+            return None
+        return members, row
+
     def triggers(self, kind: type[Record]) -> list[tuple[str, Record]]:
         found = []
         for k, m in self.members.items():
@@ -142,10 +150,9 @@ class HouseholdView:
 def expenditure_hardship(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]:
     for owner, record in sorted(view.triggers(Claim) + view.triggers(Schooling), key=lambda kr: kr[1].order):
         day = record.day
-        members = view.members_on(day)
-        row = view.rows.as_of(day)
-        if owner not in members or row is None or not view.active_on(day, members):
+        if (found := view.household_of(owner, day)) is None:
             continue
+        members, row = found
         limits = rules.for_county(row.township)
         line_total = limits.yearly_line_fen * row.size
         if row.income < line_total:
@@ -186,11 +193,9 @@ def property_holder(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]
     for owner, record in view.triggers(Property):
         if record.action != "取得":
             continue
-        day = record.day
-        members = view.members_on(day)
-        row = view.rows.as_of(day)
-        if owner not in members or row is None or not view.active_on(day, members):
+        if (found := view.household_of(owner, record.day)) is None:
             continue
+        members, row = found
         limits = rules.for_county(row.township)
         if disqualifying(held_units(view, members, record.order, inclusive=False), limits):
             continue  # already across
@@ -206,10 +211,9 @@ def property_holder(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]
 
 def income_shock(view: HouseholdView, rules: RulesConfig) -> Iterator[Firing]:
     for owner, record in sorted(view.triggers(Employment) + view.triggers(Disaster), key=lambda kr: kr[1].order):
-        members = view.members_on(record.day)
-        row = view.rows.as_of(record.day)
-        if owner not in members or row is None or not view.active_on(record.day, members):
+        if (found := view.household_of(owner, record.day)) is None:
             continue
+        _, row = found
         limits = rules.for_county(row.township)
         if type(record) is Employment:
             if record.action != "失业登记":
