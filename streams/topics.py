@@ -69,6 +69,16 @@ async def delete_topics(settings: Settings, *prefixes: str) -> None:
         await admin.close()
 
 
+async def list_topics(settings: Settings) -> list[str]:
+    """Every topic on the broker, as its metadata says now."""
+    admin = AIOKafkaAdminClient(**settings.kafka_options())
+    await admin.start()
+    try:
+        return await admin.list_topics()
+    finally:
+        await admin.close()
+
+
 async def delete_run(settings: Settings, group: str) -> None:
     """Remove a finished run's topics, its faust-internal topics (named after the group) and the group."""
     await delete_topics(settings, settings.topic_prefix, f"{group}-")

@@ -7,20 +7,10 @@ import os
 import subprocess
 import sys
 
-from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.settings import Settings
 from tools import runs
-from streams.topics import create_topics
-
-
-async def topics(settings: Settings) -> list[str]:
-    admin = AIOKafkaAdminClient(**settings.kafka_options())
-    await admin.start()
-    try:
-        return await admin.list_topics()
-    finally:
-        await admin.close()
+from streams.topics import create_topics, list_topics
 
 
 def run_topics(settings: Settings, run_id: str) -> list[str]:
@@ -36,7 +26,7 @@ async def test_left_over_runs_are_listed_and_cleaned_and_live_ones_kept(settings
     await create_topics(settings, run_topics(settings, dead) + run_topics(settings, live) + run_topics(settings, killed))
     expected = set(run_topics(settings, dead) + run_topics(settings, live) + run_topics(settings, killed))
     deadline = asyncio.get_running_loop().time() + 60
-    while not expected <= set(await topics(settings)):  # metadata catches up with the creation
+    while not expected <= set(await list_topics(settings)):  # metadata catches up with the creation
         assert asyncio.get_running_loop().time() < deadline, "the topics were not created"
         await asyncio.sleep(0.2)
     runs.mark(settings, live)  # this process: alive
@@ -55,7 +45,7 @@ async def test_left_over_runs_are_listed_and_cleaned_and_live_ones_kept(settings
         assert sorted(r.run_id for r in removed) == sorted([dead, killed])
         gone = set(run_topics(settings, dead) + run_topics(settings, killed))
         deadline = asyncio.get_running_loop().time() + 60
-        while gone & set(left := await topics(settings)):  # deletion, too, reaches the metadata a moment later
+        while gone & set(left := await list_topics(settings)):  # deletion, too, reaches the metadata a moment later
             assert asyncio.get_running_loop().time() < deadline, f"still there: {gone & set(left)}"
             await asyncio.sleep(0.2)
         assert set(run_topics(settings, live)) <= set(left)

@@ -13,7 +13,6 @@ from pathlib import Path
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from consumers.analytics.migrate import connect, migrate
 from consumers.analytics.sink import Batches, serve
@@ -24,7 +23,7 @@ from schemas.settings import Settings
 from tools import runs
 from streams.app import app_id
 from tools.replay import files_by_feed, replay
-from streams.topics import delete_run, end_offsets, feed_topics, partitions, wait_consumed
+from streams.topics import delete_run, end_offsets, feed_topics, list_topics, partitions, wait_consumed
 
 REPO = Path(__file__).resolve().parents[2]
 ID_COLUMNS = {"身份证号", "学生身份证号", "监护人身份证号", "户主身份证号"}
@@ -61,15 +60,6 @@ def found_in(data: bytes, ids: set[str], names: set[str], others: set[str]) -> s
     return hits
 
 
-async def topic_names(settings: Settings) -> list[str]:
-    admin = AIOKafkaAdminClient(**settings.kafka_options())
-    await admin.start()
-    try:
-        return await admin.list_topics()
-    finally:
-        await admin.close()
-
-
 async def every_record(settings: Settings, topics: list[str]) -> list:
     """Every record of `topics` up to their end offsets now, with one consumer."""
     async with AIOKafkaConsumer(**settings.kafka_options(), enable_auto_commit=False) as consumer:
@@ -96,7 +86,7 @@ async def test_no_raw_identity_in_topics_tables_or_files(city: Path, settings: S
     ids, names, others = needles(city)
     assert len(ids) > 100 and len(names) > 100, "the city must hold people to look for"
 
-    before = set(await topic_names(settings))
+    before = set(await list_topics(settings))
     await replay(city, settings, workers=1, timeout=600, keep_topics=True)  # its topics stay to be searched
     for feed, paths in files_by_feed(city).items():
         assert (await ingest_files(settings, feed, paths)).published
@@ -111,7 +101,7 @@ async def test_no_raw_identity_in_topics_tables_or_files(city: Path, settings: S
     await asyncio.wait_for(sink, 30)
 
     leaks: dict[str, set[str]] = {}
-    mine = [t for t in set(await topic_names(settings)) - before
+    mine = [t for t in set(await list_topics(settings)) - before
             if t.startswith((settings.topic_prefix, settings.topic_prefix.replace(".", "-")))]
     assert any("replay-" in t for t in mine) and any(t.endswith("changelog") for t in mine)
     for record in await every_record(settings, mine):  # feeds, alerts, vault, dead letters, changelogs
